@@ -1,0 +1,124 @@
+"""The base of every event record: a frozen, past-tense fact with a sequence number, a simulated time and an actor.
+
+Event classes register themselves by class name when they are defined, so a saved log can be read back
+without a central list. Field values are JSON scalars, tuples/lists and dicts of them, or — in the fields
+a class names in ``OBJECT_FIELDS`` — API objects (anything with ``to_dict``), stored as their dict form.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar
+
+from models.objects import object_from_dict
+
+EVENT_TYPES: dict[str, type[Event]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An observable change in the simulated world, appended once to the event log and never changed."""
+
+    seq: int
+    t: float
+    actor: str
+
+    OBJECT_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # No super() call: dataclass(slots=True) rebuilds Event, which breaks zero-argument super() here,
+        # and object.__init_subclass__ takes no arguments anyway.
+        # dataclass(slots=True) re-creates the class: the last registration is the slotted one.
+        existing = EVENT_TYPES.get(cls.__name__)
+        assert existing is None or existing.__module__ == cls.__module__, (
+            f"two event classes are named {cls.__name__}: {existing.__module__ if existing else ''} "
+            f"and {cls.__module__}; event names must be unique because logs store them by name"
+        )
+        EVENT_TYPES[cls.__name__] = cls
+
+    @property
+    def type_name(self) -> str:
+        return type(self).__name__
+
+    def payload(self) -> dict[str, Any]:
+        """The fields beyond seq/t/actor, in declaration order."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)[3:]}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return value
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """The JSON form of an event: seq, t, actor, type, then the payload fields."""
+    d: dict[str, Any] = {"seq": event.seq, "t": event.t, "actor": event.actor, "type": type(event).__name__}
+    for f in dataclasses.fields(event)[3:]:
+        d[f.name] = _plain(getattr(event, f.name))
+    return d
+
+
+def _tupled(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_tupled(v) for v in value)
+    return value
+
+
+class EventDecodeError(ValueError):
+    """A dict that is not a known event (unknown type, missing or extra fields)."""
+
+
+def event_from_dict(d: dict[str, Any]) -> Event:
+    """Inverse of `event_to_dict`; raises EventDecodeError naming what is wrong."""
+    type_name = d.get("type")
+    cls = EVENT_TYPES.get(type_name) if isinstance(type_name, str) else None
+    if cls is None:
+        raise EventDecodeError(f"unknown event type {type_name!r}")
+    names = [f.name for f in dataclasses.fields(cls)]
+    given = set(d) - {"type"}
+    missing = [n for n in names if n not in given]
+    extra = sorted(given - set(names))
+    if missing or extra:
+        raise EventDecodeError(f"event {type_name}: missing fields {missing}, unexpected fields {extra}")
+    kwargs: dict[str, Any] = {}
+    for n in names:
+        v = d[n]
+        if n in cls.OBJECT_FIELDS and v is not None:
+            v = object_from_dict(v) if isinstance(v, dict) else tuple(object_from_dict(o) for o in v)
+        else:
+            v = _tupled(v)
+        kwargs[n] = v
+    return cls(**kwargs)
+
+
+# A small set of run-level facts every log carries; the world parts define their own events elsewhere.
+@dataclass(frozen=True, slots=True)
+class RunStarted(Event):
+    """The simulation began: what is being simulated and with which seed."""
+
+    scenario: str
+    seed: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished(Event):
+    """The simulation stopped at time t; `reason` says why (horizon reached, queue drained, interrupted)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Note(Event):
+    """A free-text marker (used by tests and by scenario actions that only annotate the timeline)."""
+
+    text: str
+

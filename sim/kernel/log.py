@@ -1,0 +1,60 @@
+"""The one append-only event log of a run, with subscribers (projections, checkers) called on every append."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from models.events import Event
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Any], None]
+
+
+class EventLog:
+    """Sequence-numbered events in append order; subscribers see each event right after it is appended.
+
+    Subscribers for a specific event class are called before catch-all subscribers, each group in the
+    order they subscribed, so projections (subscribed first, by type) are up to date when checkers run.
+    With ``keep=False`` events are only dispatched (and counted), not held in memory.
+    """
+
+    def __init__(self, *, keep: bool = True) -> None:
+        self.keep = keep
+        self.events: list[Event] = []
+        self.count = 0
+        self._by_type: dict[type[Event], list[Handler]] = {}
+        self._all: list[Handler] = []
+
+    def subscribe(self, handler: Handler, *types: type[Event]) -> None:
+        """Call `handler(event)` for every appended event of one of `types` (all events if none given)."""
+        if not types:
+            self._all.append(handler)
+        for t in types:
+            self._by_type.setdefault(t, []).append(handler)
+
+    def next_seq(self) -> int:
+        return self.count
+
+    def append(self, event: Event) -> Event:
+        assert event.seq == self.count, (
+            f"event {type(event).__name__} carries seq {event.seq} but the log is at {self.count}: "
+            "events must be built with log.next_seq() and appended at once"
+        )
+        self.count += 1
+        if self.keep:
+            self.events.append(event)
+        for h in self._by_type.get(type(event), ()):
+            h(event)
+        for h in self._all:
+            h(event)
+        return event
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    def of_type(self, cls: type[E]) -> list[E]:
+        return [e for e in self.events if isinstance(e, cls)]

@@ -1,0 +1,248 @@
+"""Saved logs: JSONL with a header line, one line per event, and a footer with the SHA-256 digest and the choice tape.
+
+Layout (every line one JSON object)::
+
+    {"log": "osac-provisioning-sim", "schema_version": 1, "tool_version": ..., "python": "3.11",
+     "seed": ..., "config": {...}}
+    {"seq": 0, "t": 0.0, "actor": "driver", "type": "RunStarted", ...}
+    ...
+    {"footer": true, "events": N, "digest": "<sha256 of the event lines, each followed by \\n>",
+     "choices": [[stream, name, value], ...]}
+
+The digest covers the event lines exactly as written, so two runs with the same seed give the same
+digest and a changed byte is detected. Every problem with a log file is reported as a `LogFileError`
+naming the file and line; nothing is ever written over an existing file unless the caller asks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from models.events import Event, EventDecodeError, event_from_dict, event_to_dict
+from sim.kernel.choice import Choice
+from sim.kernel.errors import SimError
+
+LOG_MAGIC = "osac-provisioning-sim"
+SCHEMA_VERSION = 1
+TOOL_VERSION = "0.1.0"
+
+
+class LogFileError(SimError):
+    """A saved log that cannot be read: missing, truncated, corrupted, tampered with, or from another schema."""
+
+
+def python_version() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def encode_event(event: Event) -> str:
+    """One event as its canonical JSON line (no trailing newline)."""
+    return json.dumps(event_to_dict(event), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+class Digest:
+    """Running SHA-256 over canonical event lines; the same run always gives the same hex digest."""
+
+    def __init__(self) -> None:
+        self._h = hashlib.sha256()
+        self.count = 0
+
+    def add_line(self, line: str) -> None:
+        self._h.update(line.encode("utf-8"))
+        self._h.update(b"\n")
+        self.count += 1
+
+    def add(self, event: Event) -> None:
+        self.add_line(encode_event(event))
+
+    def hexdigest(self) -> str:
+        return self._h.hexdigest()
+
+
+def digest_of(events: Iterable[Event]) -> str:
+    d = Digest()
+    for e in events:
+        d.add(e)
+    return d.hexdigest()
+
+
+@dataclass
+class LogHeader:
+    """The first line: what produced the log and how to run it again."""
+
+    seed: int
+    config: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+    tool_version: str = TOOL_VERSION
+    python: str = field(default_factory=python_version)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"log": LOG_MAGIC, "schema_version": self.schema_version, "tool_version": self.tool_version,
+                "python": self.python, "seed": self.seed, "config": self.config}
+
+
+@dataclass
+class SavedLog:
+    """A log read back from disk and verified."""
+
+    path: Path
+    header: LogHeader
+    events: list[Event]
+    digest: str
+    choices: list[Choice]
+
+
+def refuse_overwrite(path: Path, *, overwrite: bool, what: str = "log") -> None:
+    """Raise SimError if `path` exists and the user did not ask to overwrite it."""
+    if path.exists() and not overwrite:
+        raise SimError(f"{path} already exists", where=str(path),
+                       rule=f"a {what} the user saved is never overwritten without being asked to",
+                       fix="choose another path, delete the file, or pass --force")
+
+
+class LogWriter:
+    """Streams a log to disk: header at open, one line per event, footer (digest + tape) at close."""
+
+    def __init__(self, path: str | os.PathLike[str], header: LogHeader, *, overwrite: bool = False) -> None:
+        self.path = Path(path)
+        refuse_overwrite(self.path, overwrite=overwrite)
+        self._digest = Digest()
+        self._tmp = self.path.with_name(self.path.name + ".partial")
+        try:
+            self._fh: TextIO = open(self._tmp, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+        except OSError as exc:
+            raise SimError(f"cannot write {self.path}: {exc.strerror}", where=str(self.path),
+                           rule="the log path must be writable", fix="choose a writable path") from exc
+        self._fh.write(json.dumps(header.to_dict(), separators=(",", ":"), sort_keys=True) + "\n")
+
+    def write(self, event: Event) -> None:
+        line = encode_event(event)
+        self._digest.add_line(line)
+        self._fh.write(line)
+        self._fh.write("\n")
+
+    def close(self, choices: Iterable[Choice] = ()) -> str:
+        digest = self._digest.hexdigest()
+        footer = {"footer": True, "events": self._digest.count, "digest": digest,
+                  "choices": [c.to_list() for c in choices]}
+        self._fh.write(json.dumps(footer, separators=(",", ":")) + "\n")
+        self._fh.close()
+        os.replace(self._tmp, self.path)  # the file appears whole or not at all
+        return digest
+
+
+def write_log(path: str | os.PathLike[str], header: LogHeader, events: Iterable[Event],
+              choices: Iterable[Choice] = (), *, overwrite: bool = False) -> str:
+    """Write a whole log; returns the digest."""
+    w = LogWriter(path, header, overwrite=overwrite)
+    for e in events:
+        w.write(e)
+    return w.close(choices)
+
+
+def _err(path: Path, lineno: int | None, what: str, fix: str, rule: str = "") -> LogFileError:
+    where = f"{path}:{lineno}" if lineno is not None else str(path)
+    return LogFileError(what, where=where, rule=rule or "a log is a header line, event lines, and a footer line",
+                        fix=fix)
+
+
+def _parse_header(path: Path, line: str) -> LogHeader:
+    try:
+        h = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise _err(path, 1, f"the header line is not JSON ({exc.msg})",
+                   "pass a log written by `python -m sim`") from exc
+    if not isinstance(h, dict) or h.get("log") != LOG_MAGIC:
+        raise _err(path, 1, "this is not a simulator log (the header does not name osac-provisioning-sim)",
+                   "pass a log written by `python -m sim ... --log FILE`")
+    if h.get("schema_version") != SCHEMA_VERSION:
+        raise _err(path, 1, f"unknown schema version {h.get('schema_version')!r}",
+                   f"this simulator reads schema version {SCHEMA_VERSION}; use the simulator version "
+                   f"{h.get('tool_version', '?')} that wrote it",
+                   rule="a log is read only by a simulator that knows its schema version")
+    seed = h.get("seed")
+    if not isinstance(seed, int):
+        raise _err(path, 1, f"the header's seed is {seed!r}, not an integer", "re-create the log")
+    return LogHeader(seed=seed, config=dict(h.get("config") or {}), schema_version=SCHEMA_VERSION,
+                     tool_version=str(h.get("tool_version", "")), python=str(h.get("python", "")))
+
+
+def iter_log(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
+    """Yield (line number, line) of a log file, raising LogFileError for a missing or unreadable file."""
+    p = Path(path)
+    try:
+        fh = open(p, encoding="utf-8")  # noqa: SIM115
+    except FileNotFoundError as exc:
+        raise _err(p, None, "no such file", "check the path (a log is written with --log FILE)") from exc
+    except OSError as exc:
+        raise _err(p, None, f"cannot read the file: {exc.strerror}", "check the path and its permissions") from exc
+    with fh:
+        try:
+            yield from enumerate(fh, start=1)
+        except UnicodeDecodeError as exc:
+            raise _err(p, None, "the file is not UTF-8 text", "pass a log written by `python -m sim`") from exc
+
+
+def read_log(path: str | os.PathLike[str]) -> SavedLog:
+    """Read and verify a saved log: header, every event, footer, digest."""
+    p = Path(path)
+    header: LogHeader | None = None
+    events: list[Event] = []
+    digest = Digest()
+    footer: dict[str, Any] | None = None
+    footer_line = 0
+    for lineno, raw in iter_log(p):
+        if footer is not None:
+            raise _err(p, lineno, "there is data after the footer line", "remove the extra lines or re-create the log")
+        if not raw.endswith("\n"):
+            raise _err(p, lineno, "the last line is truncated (no newline at its end)",
+                       "the run that wrote it was interrupted; re-run it to get a whole log",
+                       rule="every line of a log ends with a newline")
+        line = raw[:-1]
+        if header is None:
+            header = _parse_header(p, line)
+            continue
+        try:
+            d = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise _err(p, lineno, f"the line is not valid JSON ({exc.msg} at column {exc.colno})",
+                       "the file was edited or damaged; re-create it from its seed") from exc
+        if not isinstance(d, dict):
+            raise _err(p, lineno, "the line is not a JSON object", "re-create the log from its seed")
+        if d.get("footer") is True:
+            footer, footer_line = d, lineno
+            continue
+        try:
+            event = event_from_dict(d)
+        except (EventDecodeError, TypeError, ValueError, KeyError) as exc:
+            raise _err(p, lineno, f"the line is not a valid event: {exc}",
+                       "the file was edited or written by another simulator version; re-create it") from exc
+        if event.seq != len(events):
+            raise _err(p, lineno, f"event seq {event.seq} where {len(events)} was expected",
+                       "the file was edited (lines removed or reordered); re-create it from its seed")
+        digest.add_line(line)
+        events.append(event)
+    if header is None:
+        raise _err(p, 1, "the file is empty", "pass a log written by `python -m sim ... --log FILE`")
+    if footer is None:
+        raise _err(p, None, "the footer line (event count and digest) is missing: the log is truncated",
+                   "the run that wrote it was interrupted; re-run it to get a whole log")
+    if footer.get("events") != len(events):
+        raise _err(p, footer_line, f"the footer counts {footer.get('events')} events but the file has {len(events)}",
+                   "the file was edited; re-create it from its seed")
+    if footer.get("digest") != digest.hexdigest():
+        raise _err(p, footer_line, "digest mismatch: the event lines do not hash to the digest in the footer",
+                   "the file was edited or damaged; re-create it from its seed",
+                   rule="a log's SHA-256 digest covers every event line exactly as written")
+    try:
+        choices = [Choice.from_list(c) for c in footer.get("choices", [])]
+    except (ValueError, TypeError) as exc:
+        raise _err(p, footer_line, f"the choice tape is malformed: {exc}", "re-create the log from its seed") from exc
+    return SavedLog(path=p, header=header, events=events, digest=digest.hexdigest(), choices=choices)

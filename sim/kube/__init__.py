@@ -1,0 +1,1 @@
+"""The Kubernetes substrate: API server, informer caches and watches, work queue, controller manager."""

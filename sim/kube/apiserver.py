@@ -1,0 +1,209 @@
+"""The simulated API server: the source of truth, with optimistic concurrency, the status subresource and finalizers.
+
+Commands here are instantaneous commits: they validate, then record an event (`ObjectStored`,
+`ObjectRemoved`, `ObjectUnchanged` or `ApiCallRejected`); the store is a projection of those events, so
+folding a saved log rebuilds the same objects. Latency, timeouts and injected faults are the client's
+business (`sim.kube.client.ApiClient`). Every method returns private copies; stored objects are never
+mutated after they are recorded.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from models.events import Event
+from models.objects import KubeObject, ObjectMeta
+from sim.kernel.errors import AlreadyExists, ApiError, Conflict, Invalid, NotFound
+from sim.kernel.kernel import Kernel
+from sim.kernel.projection import register_projection
+from sim.kube.events import ApiCallRejected, ObjectRead, ObjectRemoved, ObjectStored, ObjectUnchanged
+
+Key = tuple[str, str, str]  # (kind, namespace, name)
+
+
+class KubeStore:
+    """Projection of the API server's objects: folds ObjectStored / ObjectRemoved events."""
+
+    def __init__(self) -> None:
+        self.objects: dict[Key, KubeObject] = {}
+        self.resource_version = 0
+
+    def apply(self, event: Event) -> None:
+        if isinstance(event, ObjectStored):
+            self.objects[(event.kind, event.namespace, event.name)] = event.obj
+            self.resource_version = max(self.resource_version, event.resource_version)
+        elif isinstance(event, ObjectRemoved):
+            self.objects.pop((event.kind, event.namespace, event.name), None)
+            self.resource_version = max(self.resource_version, event.resource_version)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"resource_version": self.resource_version,
+                "objects": {"/".join(k): self.objects[k].to_dict() for k in sorted(self.objects)}}
+
+
+register_projection("kube", KubeStore)
+
+
+def _key(obj: KubeObject) -> Key:
+    return (obj.kind, obj.metadata.namespace, obj.metadata.name)
+
+
+def _labels_match(meta: ObjectMeta, labels: Mapping[str, str]) -> bool:
+    return all(meta.labels.get(k) == v for k, v in labels.items())
+
+
+class ApiServer:
+    """Objects keyed by kind/namespace/name with a global resourceVersion; writes are recorded as events."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+        self.store = KubeStore()
+        kernel.log.subscribe(self.store.apply, ObjectStored, ObjectRemoved)
+        self._uids = 0
+
+    # -- reads -----------------------------------------------------------------------------------
+    def peek(self, kind: str, namespace: str, name: str) -> KubeObject | None:
+        """The stored object itself (not a copy) for checkers and tests; never mutate it."""
+        return self.store.objects.get((kind, namespace, name))
+
+    def get(self, kind: str, namespace: str, name: str, *, actor: str) -> KubeObject:
+        obj = self.store.objects.get((kind, namespace, name))
+        self.kernel.record(ObjectRead, actor, verb="get", kind=kind, namespace=namespace, name=name,
+                           found=0 if obj is None else 1)
+        if obj is None:
+            raise NotFound(f'{kind.lower()}s "{name}" not found')
+        return obj.deepcopy()
+
+    def list(self, kind: str, namespace: str = "", labels: Mapping[str, str] | None = None, *,
+             actor: str) -> builtins.list[KubeObject]:
+        found = self.select(kind, namespace, labels)
+        self.kernel.record(ObjectRead, actor, verb="list", kind=kind, namespace=namespace, name="",
+                           found=len(found))
+        return [o.deepcopy() for o in found]
+
+    def select(self, kind: str, namespace: str = "",
+               labels: Mapping[str, str] | None = None) -> builtins.list[KubeObject]:
+        """Stored objects of a kind (in one namespace, or all for ""), matching labels, by key; not copies."""
+        return [o for k, o in sorted(self.store.objects.items())
+                if k[0] == kind and (not namespace or k[1] == namespace)
+                and (not labels or _labels_match(o.metadata, labels))]
+
+    # -- writes ----------------------------------------------------------------------------------
+    def _reject(self, verb: str, key: Key, err: ApiError, actor: str, injected: bool = False) -> ApiError:
+        self.kernel.record(ApiCallRejected, actor, verb=verb, kind=key[0], namespace=key[1], name=key[2],
+                           code=err.code, reason=err.reason, message=err.message, injected=injected)
+        return err
+
+    def _existing(self, verb: str, key: Key, actor: str) -> KubeObject:
+        stored = self.store.objects.get(key)
+        if stored is None:
+            raise self._reject(verb, key, NotFound(f'{key[0].lower()}s "{key[2]}" not found'), actor)
+        return stored
+
+    def _check_version(self, verb: str, key: Key, obj: KubeObject, stored: KubeObject, actor: str) -> None:
+        if obj.metadata.resource_version != stored.metadata.resource_version:
+            raise self._reject(verb, key, Conflict(
+                f'Operation cannot be fulfilled on {key[0].lower()}s "{key[2]}": the object has been modified; '
+                "please apply your changes to the latest version and try again"), actor)
+
+    def _check_finalizers(self, verb: str, key: Key, stored: KubeObject, finalizers: Sequence[str],
+                          actor: str) -> None:
+        if stored.metadata.terminating and any(f not in stored.metadata.finalizers for f in finalizers):
+            raise self._reject(verb, key, Invalid(
+                f'{key[0]} "{key[2]}" is invalid: metadata.finalizers: Forbidden: no new finalizers can be '
+                "added if the object is being deleted"), actor)
+
+    def _commit(self, verb: str, new: KubeObject, actor: str) -> KubeObject:
+        """Store `new` with the next resourceVersion, or remove it if terminating without finalizers."""
+        self.store.resource_version += 1
+        rv = self.store.resource_version
+        new.metadata.resource_version = rv
+        new = new.persisted()
+        key = _key(new)
+        if new.metadata.terminating and not new.metadata.finalizers:
+            self.kernel.record(ObjectRemoved, actor, kind=key[0], namespace=key[1], name=key[2],
+                               resource_version=rv, obj=new)
+        else:
+            self.kernel.record(ObjectStored, actor, verb=verb, kind=key[0], namespace=key[1], name=key[2],
+                               resource_version=rv, obj=new)
+        return new.deepcopy()
+
+    def _unchanged(self, verb: str, stored: KubeObject, actor: str) -> KubeObject:
+        key = _key(stored)
+        self.kernel.record(ObjectUnchanged, actor, verb=verb, kind=key[0], namespace=key[1], name=key[2],
+                           resource_version=stored.metadata.resource_version)
+        return stored.deepcopy()
+
+    def create(self, obj: KubeObject, *, actor: str) -> KubeObject:
+        key = _key(obj)
+        if key in self.store.objects:
+            raise self._reject("create", key, AlreadyExists(f'{key[0].lower()}s "{key[2]}" already exists'), actor)
+        new = obj.without_status()  # the status subresource: create ignores status
+        self._uids += 1
+        m = new.metadata
+        m.uid = m.uid or f"uid-{self._uids:06d}"
+        m.generation, m.creation_timestamp, m.deletion_timestamp = 1, float(int(self.kernel.now)), None
+        return self._commit("create", new, actor)
+
+    def update(self, obj: KubeObject, *, actor: str) -> KubeObject:
+        """Main-resource update: metadata and spec from `obj`, status kept; returns the whole stored object."""
+        key = _key(obj)
+        stored = self._existing("update", key, actor)
+        self._check_version("update", key, obj, stored, actor)
+        self._check_finalizers("update", key, stored, obj.metadata.finalizers, actor)
+        new = obj.with_status_of(stored)
+        m, s = new.metadata, stored.metadata
+        m.uid, m.creation_timestamp, m.deletion_timestamp = s.uid, s.creation_timestamp, s.deletion_timestamp
+        m.generation = s.generation + (1 if new.spec_dict() != stored.spec_dict() else 0)
+        m.resource_version = s.resource_version
+        if new.to_dict() == stored.to_dict():
+            return self._unchanged("update", stored, actor)
+        return self._commit("update", new, actor)
+
+    def update_status(self, obj: KubeObject, *, actor: str) -> KubeObject:
+        """Status-subresource update: only `obj`'s status is taken; spec and metadata changes are ignored."""
+        key = _key(obj)
+        stored = self._existing("update_status", key, actor)
+        self._check_version("update_status", key, obj, stored, actor)
+        new = stored.with_status_of(obj)
+        if new.persisted().status_dict() == stored.status_dict():
+            return self._unchanged("update_status", stored, actor)
+        return self._commit("update_status", new, actor)
+
+    def patch_metadata(self, kind: str, namespace: str, name: str, *, actor: str,
+                       finalizers: Sequence[str] | None = None,
+                       annotations: Mapping[str, str | None] | None = None) -> KubeObject:
+        """A merge patch without resourceVersion precondition: replace the finalizer list and/or merge annotations
+        (a None value removes the annotation) — how the playbooks write the CR."""
+        key = (kind, namespace, name)
+        stored = self._existing("patch", key, actor)
+        new = stored.deepcopy()
+        if finalizers is not None:
+            self._check_finalizers("patch", key, stored, finalizers, actor)
+            new.metadata.finalizers = list(finalizers)
+        for k, v in (annotations or {}).items():
+            if v is None:
+                new.metadata.annotations.pop(k, None)
+            else:
+                new.metadata.annotations[k] = v
+        if new.metadata.to_dict() == stored.metadata.to_dict():
+            return self._unchanged("patch", stored, actor)
+        return self._commit("patch", new, actor)
+
+    def delete(self, kind: str, namespace: str, name: str, *, actor: str) -> None:
+        """Request deletion: with finalizers the object becomes terminating; without, it is removed at once."""
+        key = (kind, namespace, name)
+        stored = self._existing("delete", key, actor)
+        if stored.metadata.terminating:
+            self._unchanged("delete", stored, actor)
+            return
+        new = stored.deepcopy()
+        new.metadata.deletion_timestamp = float(int(self.kernel.now))
+        new.metadata.generation += 1
+        self._commit("delete", new, actor)  # without finalizers, _commit removes it at once
+
+    def reject_injected(self, verb: str, key: Key, err: ApiError, actor: str) -> ApiError:
+        """Record an error that a fault injector answered in the server's place (nothing was applied)."""
+        return self._reject(verb, key, err, actor, injected=True)

@@ -51,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except SystemExit as exc:  # argparse's --help / --version
+        return exc.code if isinstance(exc.code, int) else 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

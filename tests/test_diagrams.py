@@ -1,0 +1,51 @@
+"""The checked-in diagrams are generated from the machine definitions and never drift from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from models.machines import ALL_MACHINES, machine_dot
+from sim.cli import main
+from sim.render import diagrams
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("machine", ALL_MACHINES, ids=lambda m: m.name)
+def test_checked_in_dot_matches_the_machine_definition(machine: object) -> None:
+    from models.machines import MachineDef
+
+    assert isinstance(machine, MachineDef)
+    path = REPO / "diagrams" / f"{machine.name}.dot"
+    assert path.exists(), f"{path} is missing: run `python -m sim diagrams` and commit diagrams/"
+    assert path.read_text(encoding="utf-8") == machine_dot(machine), (
+        f"{path} drifted from the definition of {machine.name}: run `python -m sim diagrams` and commit diagrams/"
+    )
+
+
+def test_every_machine_has_a_checked_in_svg() -> None:
+    missing = [m.name for m in ALL_MACHINES if not (REPO / "diagrams" / f"{m.name}.svg").exists()]
+    assert not missing, f"no SVG for {missing}: run `python -m sim diagrams` (needs Graphviz dot) and commit"
+
+
+def test_diagrams_command_writes_dot_for_every_machine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diagrams", "--out", str(tmp_path), "--format", "dot"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{m.name}.dot" for m in ALL_MACHINES)
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_without_graphviz_dot_is_still_written_and_the_message_says_how_to_get_svg(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(diagrams, "dot_program", lambda: None)
+    assert main(["diagrams", "--out", str(tmp_path), "--format", "dot,svg"]) == 0
+    assert not list(tmp_path.glob("*.svg"))
+    assert len(list(tmp_path.glob("*.dot"))) == len(ALL_MACHINES)
+    assert "apt-get install graphviz" in capsys.readouterr().err
+
+
+def test_an_unknown_format_is_bad_input_with_exit_code_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diagrams", "--out", str(tmp_path), "--format", "bmp"]) == 2
+    err = capsys.readouterr().err
+    assert "--format 'bmp'" in err and "fix:" in err and "Traceback" not in err

@@ -8,6 +8,7 @@ a class names in ``OBJECT_FIELDS`` — API objects (anything with ``to_dict``), 
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
@@ -70,7 +71,25 @@ def event_to_dict(event: Event) -> dict[str, Any]:
 def _tupled(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_tupled(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _tupled(v) for k, v in value.items()}
     return value
+
+
+_ENUM_FIELDS: dict[type[Event], dict[str, type[Enum]]] = {}
+
+
+def _enum_fields(cls: type[Event]) -> dict[str, type[Enum]]:
+    """The fields of `cls` annotated with an Enum type (or `Enum | None`), resolved once per class."""
+    found = _ENUM_FIELDS.get(cls)
+    if found is None:
+        found = {}
+        for name, hint in typing.get_type_hints(cls).items():
+            for candidate in (hint, *typing.get_args(hint)):
+                if isinstance(candidate, type) and issubclass(candidate, Enum):
+                    found[name] = candidate
+        _ENUM_FIELDS[cls] = found
+    return found
 
 
 class EventDecodeError(ValueError):
@@ -90,10 +109,13 @@ def event_from_dict(d: dict[str, Any]) -> Event:
     if missing or extra:
         raise EventDecodeError(f"event {type_name}: missing fields {missing}, unexpected fields {extra}")
     kwargs: dict[str, Any] = {}
+    enums = _enum_fields(cls)
     for n in names:
         v = d[n]
         if n in cls.OBJECT_FIELDS and v is not None:
             v = object_from_dict(v) if isinstance(v, dict) else tuple(object_from_dict(o) for o in v)
+        elif n in enums and v is not None:
+            v = enums[n](v)
         else:
             v = _tupled(v)
         kwargs[n] = v

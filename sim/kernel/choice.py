@@ -8,7 +8,7 @@ run's choices form its replay tape. Implementations:
   draw to one actor leaves every other actor's draws unchanged. Only ``Random.random()`` is used (the
   one method Python promises to keep stable across versions).
 - `RecordedChoiceSource`: replays a tape; strict (divergence is an error) or lenient (falls back to a
-  seeded source, counting divergences — for re-running a tape against a different controller).
+  seeded source, listing the diverged streams — for re-running a tape against a different controller).
 - `HypothesisChoiceSource`: draws from Hypothesis' ``st.data()`` so Hypothesis can shrink a run.
 - The exhaustive enumerator (bounded model checking) lives with exploration and plugs in through
   `ChoiceSource._draw`.
@@ -194,7 +194,7 @@ class RecordedChoiceSource(ChoiceSource):
 
     Strict: any mismatch (a different name, a value outside the domain, a tape that runs out) raises
     TapeDivergence. Lenient: the mismatching draw and every later draw of that stream come from
-    `fallback` instead, and `divergences` counts the streams that diverged.
+    `fallback` instead, and `diverged` lists the streams that diverged.
     """
 
     def __init__(self, tape: Sequence[Choice], *, strict: bool = True, fallback: ChoiceSource | None = None,

@@ -28,6 +28,6 @@ class Kernel:
 
     def record(self, cls: type[E], actor: str, **fields: Any) -> E:
         """Build the event `cls` stamped with the next sequence number, now and `actor`, and append it."""
-        event = cls(self.log.count, self.env.now, actor, **fields)
+        event = cls(self.log.count, float(self.env.now), actor, **fields)
         self.log.append(event)
         return event

@@ -123,10 +123,20 @@ class LogWriter:
         self._fh.write(json.dumps(header.to_dict(), separators=(",", ":"), sort_keys=True) + "\n")
 
     def write(self, event: Event) -> None:
-        line = encode_event(event)
+        try:
+            line = encode_event(event)
+        except (TypeError, ValueError):
+            self.abort()
+            raise
+
         self._digest.add_line(line)
         self._fh.write(line)
         self._fh.write("\n")
+
+    def abort(self) -> None:
+        """Give up: close and remove the partial file (the target path is never created)."""
+        self._fh.close()
+        self._tmp.unlink(missing_ok=True)
 
     def close(self, choices: Iterable[Choice] = ()) -> str:
         digest = self._digest.hexdigest()
@@ -198,6 +208,7 @@ def read_log(path: str | os.PathLike[str]) -> SavedLog:
     digest = Digest()
     footer: dict[str, Any] | None = None
     footer_line = 0
+    lineno = 0
     for lineno, raw in iter_log(p):
         if footer is not None:
             raise _err(p, lineno, "there is data after the footer line", "remove the extra lines or re-create the log")
@@ -232,7 +243,7 @@ def read_log(path: str | os.PathLike[str]) -> SavedLog:
     if header is None:
         raise _err(p, 1, "the file is empty", "pass a log written by `python -m sim ... --log FILE`")
     if footer is None:
-        raise _err(p, None, "the footer line (event count and digest) is missing: the log is truncated",
+        raise _err(p, lineno + 1, "the footer line (event count and digest) is missing: the log is truncated",
                    "the run that wrote it was interrupted; re-run it to get a whole log")
     if footer.get("events") != len(events):
         raise _err(p, footer_line, f"the footer counts {footer.get('events')} events but the file has {len(events)}",

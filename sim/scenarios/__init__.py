@@ -1,0 +1,1 @@
+"""Scenarios: TOML files describing a world, a timeline of actions and expectations; built-ins ship here."""

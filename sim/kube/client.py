@@ -103,12 +103,17 @@ class ApiClient:
                 "server_error": ServerError("etcdserver: request timed out (injected fault)"),
             }[fault]
             raise self.server.reject_injected(verb, key, err, self.actor)
-        result = op()
-        if fault == "timeout_applied":
-            yield k.env.timeout(max(0.0, self.faults.timeout_s - latency))
-            k.record(ApiCallTimedOut, self.actor, verb=verb, kind=key[0], namespace=key[1], name=key[2], applied=True)
-            raise ApiTimeout(f"{verb} {key[0]} {key[2]}: context deadline exceeded")
-        return result
+        if fault != "timeout_applied":
+            return op()
+        # The server acts on the call, but its answer (success or rejection) never reaches the caller.
+        try:
+            op()
+            applied = True
+        except ApiError:
+            applied = False
+        yield k.env.timeout(max(0.0, self.faults.timeout_s - latency))
+        k.record(ApiCallTimedOut, self.actor, verb=verb, kind=key[0], namespace=key[1], name=key[2], applied=applied)
+        raise ApiTimeout(f"{verb} {key[0]} {key[2]}: context deadline exceeded")
 
     # -- the verbs -------------------------------------------------------------------------------
     def get(self, kind: str, namespace: str, name: str) -> Gen[KubeObject]:

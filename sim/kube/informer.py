@@ -1,0 +1,189 @@
+"""The informer of one controller manager: a lagging copy of the API server's objects that calls watch handlers.
+
+Every committed change (`ObjectStored`, `ObjectRemoved`) reaches the informer after a lag drawn from the
+choice source (stream ``informer/<manager>``). Changes of one object are applied in resourceVersion order:
+a later change whose lag is shorter waits for the earlier one and is applied right after it. The cache is
+updated (and `CacheUpdated` recorded) before the handlers of that kind are called, as client-go does.
+The cache keeps the API server's own immutable stored objects; reads hand out private deep copies, and
+handlers get the cache's objects to read, never to mutate. One informer caches every kind (controller-runtime
+starts one per kind on first use; here all are listed at start, which only makes the first read cheaper).
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from models.objects import KubeObject
+from sim.kernel.choice import Dist
+from sim.kernel.errors import NotFound
+from sim.kernel.kernel import Kernel
+from sim.kube.apiserver import ApiServer, Key
+from sim.kube.events import ObjectRemoved, ObjectStored
+from sim.kube.runtime_events import CacheListed, CacheUpdated
+
+WatchedChange = ObjectStored | ObjectRemoved
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEvent:
+    """What a handler receives: the object now (or its last state if deleted) and the cached one it replaced."""
+
+    kind: str
+    obj: KubeObject
+    old: KubeObject | None
+    deleted: bool
+    initial: bool  # part of the initial list, not a change
+
+
+Handler = Callable[[WatchEvent], None]
+
+
+class _InFlight:
+    """A change on its way to the cache; `arrived` once its lag has elapsed."""
+
+    __slots__ = ("arrived", "change")
+
+    def __init__(self, change: WatchedChange) -> None:
+        self.change = change
+        self.arrived = False
+
+
+class CacheReader(Protocol):
+    """The read side of a cache, as mappers and reconciles see it."""
+
+    def get(self, kind: str, namespace: str, name: str) -> KubeObject: ...
+    def list(self, kind: str, namespace: str = "",
+             labels: Mapping[str, str] | None = None) -> builtins.list[KubeObject]: ...
+
+
+class Informer:
+    """One manager incarnation's shared informer: cache of every kind, per-kind handlers, lag and lag spikes."""
+
+    def __init__(self, kernel: Kernel, server: ApiServer, manager: str, lag: Dist, *, incarnation: int = 0) -> None:
+        self.kernel, self.server, self.manager, self.lag = kernel, server, manager, lag
+        self.incarnation = incarnation
+        self._stream = f"informer/{manager}"
+        self._objects: dict[str, dict[tuple[str, str], KubeObject]] = {}
+        self._handlers: dict[str, list[Handler]] = {}
+        # Per object: changes observed but not yet applied, oldest first.
+        self._pending: dict[Key, deque[_InFlight]] = {}
+        self._spike_until = -math.inf
+        self._spike = Dist.fixed(0.0)
+        self.started = False
+        self.stopped = False
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def add_handler(self, kind: str, handler: Handler) -> None:
+        """Call `handler` for every change of `kind` applied to the cache (and for the initial list)."""
+        self._handlers.setdefault(kind, []).append(handler)
+
+    def start(self, *, subscribe: bool = True) -> None:
+        """List every object from the API server into the cache, then replay them to the handlers as initial adds.
+
+        With ``subscribe=False`` the owner feeds changes through `observe` itself (a manager does, so that
+        its informers of past incarnations do not stay subscribed to the log).
+        """
+        assert not self.started, "an informer is started once"
+        self.started = True
+        if subscribe:
+            self.kernel.log.subscribe(self.observe, ObjectStored, ObjectRemoved)
+        store = self.server.store
+        for (kind, ns, name), obj in sorted(store.objects.items()):
+            self._objects.setdefault(kind, {})[(ns, name)] = obj
+        self.kernel.record(CacheListed, self.manager, manager=self.manager, incarnation=self.incarnation,
+                           objects=len(store.objects), resource_version=store.resource_version)
+        for kind in sorted(self._handlers):
+            objs = self._objects.get(kind, {})
+            for key in sorted(objs):
+                self._notify(WatchEvent(kind, objs[key], None, deleted=False, initial=True))
+
+    def stop(self) -> None:
+        """The process died: nothing more is delivered and the cache is dropped."""
+        self.stopped = True
+        self._pending.clear()
+        self._objects.clear()
+
+    def lag_spike(self, until_t: float, extra_lag: Dist) -> None:
+        """Until simulated time `until_t`, every change observed gets an extra lag drawn from `extra_lag`."""
+        self._spike_until, self._spike = until_t, extra_lag
+
+    # -- watch delivery ----------------------------------------------------------------------------
+    def observe(self, event: WatchedChange) -> None:
+        """A change was committed: schedule its delivery after a lag, behind earlier changes of the same object."""
+        if self.stopped or not self.started:
+            return
+        k = self.kernel
+        rv = event.resource_version
+        lag = k.choices.duration(self._stream, f"{rv}/lag_s", self.lag)
+        if k.now < self._spike_until:
+            lag += k.choices.duration(self._stream, f"{rv}/spike_s", self._spike)
+        key = (event.kind, event.namespace, event.name)
+        entry = _InFlight(event)
+        self._pending.setdefault(key, deque()).append(entry)
+        timer = k.env.timeout(lag)
+        timer.callbacks.append(lambda _t: self._lag_elapsed(key, entry))
+
+    def _lag_elapsed(self, key: Key, entry: _InFlight) -> None:
+        if self.stopped:
+            return
+        entry.arrived = True
+        queue = self._pending[key]
+        while queue and queue[0].arrived:
+            self._apply(queue.popleft().change)
+            if self.stopped:  # a handler may crash the manager
+                return
+        if not queue:
+            del self._pending[key]
+
+    def _apply(self, change: WatchedChange) -> None:
+        objs = self._objects.setdefault(change.kind, {})
+        okey = (change.namespace, change.name)
+        old = objs.get(okey)
+        assert old is None or old.metadata.resource_version < change.resource_version, (
+            f"informer {self.manager} would apply {change.kind} {change.name} rv {change.resource_version} "
+            f"over rv {old.metadata.resource_version}: changes of one object must arrive in order")
+        deleted = isinstance(change, ObjectRemoved)
+        if deleted:
+            objs.pop(okey, None)
+        else:
+            objs[okey] = change.obj
+        self.kernel.record(CacheUpdated, self.manager, manager=self.manager, kind=change.kind,
+                           namespace=change.namespace, name=change.name,
+                           resource_version=change.resource_version, deleted=deleted)
+        self._notify(WatchEvent(change.kind, change.obj, old, deleted=deleted, initial=False))
+
+    def _notify(self, event: WatchEvent) -> None:
+        for handler in self._handlers.get(event.kind, ()):
+            handler(event)
+
+    # -- reads -------------------------------------------------------------------------------------
+    def peek(self, kind: str, namespace: str, name: str) -> KubeObject | None:
+        """The cached object itself (not a copy), for handlers and tests; never mutate it."""
+        return self._objects.get(kind, {}).get((namespace, name))
+
+    def get(self, kind: str, namespace: str, name: str) -> KubeObject:
+        """A private copy of the cached object; NotFound if the cache does not hold it."""
+        obj = self._objects.get(kind, {}).get((namespace, name))
+        if obj is None:
+            raise NotFound(f'{kind.lower()}s "{name}" not found')
+        return obj.deepcopy()
+
+    def list(self, kind: str, namespace: str = "",
+             labels: Mapping[str, str] | None = None) -> builtins.list[KubeObject]:
+        """Private copies of the cached objects of `kind` in `namespace` ("" = all) carrying `labels`, by key."""
+        objs = self._objects.get(kind, {})
+        return [objs[k].deepcopy() for k in sorted(objs)
+                if (not namespace or k[0] == namespace)
+                and (not labels or all(objs[k].metadata.labels.get(lk) == lv for lk, lv in labels.items()))]
+
+    def __len__(self) -> int:
+        return sum(len(objs) for objs in self._objects.values())
+
+    def pending(self) -> int:
+        """How many observed changes are still on their way to the cache."""
+        return sum(len(q) for q in self._pending.values())

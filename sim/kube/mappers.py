@@ -1,0 +1,74 @@
+"""The watches of the reference ComputeInstance controller (§1): its own CIs, labelled VMs, and owned Tenants."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from models.names import (
+    KIND_COMPUTE_INSTANCE,
+    KIND_TENANT,
+    KIND_VIRTUAL_MACHINE,
+    LABEL_COMPUTE_INSTANCE,
+)
+from models.objects import KubeObject
+from sim.kernel.errors import NotFound
+from sim.kube.informer import CacheReader
+from sim.kube.manager import Mapper, WatchSpec
+from sim.kube.workqueue import QueueKey
+
+
+def in_namespace(namespace: str) -> Callable[[KubeObject], bool]:
+    """The namespace predicate: only objects in `namespace` pass."""
+    def predicate(obj: KubeObject) -> bool:
+        return obj.metadata.namespace == namespace
+    return predicate
+
+
+def has_label(label: str) -> Callable[[KubeObject], bool]:
+    """Only objects carrying `label` (any value) pass."""
+    def predicate(obj: KubeObject) -> bool:
+        return label in obj.metadata.labels
+    return predicate
+
+
+def any_object(obj: KubeObject) -> bool:
+    """No predicate: every object passes."""
+    return True
+
+
+def the_object_itself(obj: KubeObject, cache: CacheReader) -> Sequence[QueueKey]:
+    """EnqueueRequestForObject: the object's own key."""
+    return [(obj.metadata.namespace, obj.metadata.name)]
+
+
+def vm_to_compute_instance(namespace: str) -> Mapper:
+    """A VM labelled `computeinstance=<name>` maps to CI `<name>` in the controller namespace — only once a
+    cached Get confirms that CI exists."""
+    def mapper(obj: KubeObject, cache: CacheReader) -> Sequence[QueueKey]:
+        name = obj.metadata.labels.get(LABEL_COMPUTE_INSTANCE)
+        if not name:
+            return []
+        try:
+            cache.get(KIND_COMPUTE_INSTANCE, namespace, name)
+        except NotFound:
+            return []
+        return [(namespace, name)]
+    return mapper
+
+
+def owners_of_kind(kind: str) -> Mapper:
+    """EnqueueRequestForOwner (every owner, controller or not): the owner references of `kind`, in the object's
+    namespace."""
+    def mapper(obj: KubeObject, cache: CacheReader) -> Sequence[QueueKey]:
+        return [(obj.metadata.namespace, ref.name) for ref in obj.metadata.owner_references if ref.kind == kind]
+    return mapper
+
+
+def compute_instance_watches(namespace: str) -> list[WatchSpec]:
+    """The CI controller's watches: CIs in `namespace` (no generation predicate, so status writes re-trigger),
+    VMs labelled with a CI name, and Tenants by their ComputeInstance owner references."""
+    return [
+        WatchSpec(KIND_COMPUTE_INSTANCE, in_namespace(namespace), the_object_itself),
+        WatchSpec(KIND_VIRTUAL_MACHINE, has_label(LABEL_COMPUTE_INSTANCE), vm_to_compute_instance(namespace)),
+        WatchSpec(KIND_TENANT, any_object, owners_of_kind(KIND_COMPUTE_INSTANCE)),
+    ]

@@ -1,0 +1,67 @@
+"""Status conditions as apimachinery's `meta.SetStatusCondition` / `RemoveStatusCondition` handle them."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from models.objects import ComputeInstanceStatus, Condition
+
+__all__ = [
+    "REASON_AS_EXPECTED",
+    "REASON_INITIALIZED",
+    "REASON_NO_VM_REFERENCE",
+    "REASON_RESTART_INITIATED",
+    "REASON_VMI_DELETION_FAILED",
+    "REASON_WAITING_FOR_VMI",
+    "find_condition",
+    "needs_transition_time",
+    "remove_condition",
+    "set_condition",
+]
+
+TRUE: Final = "True"
+FALSE: Final = "False"
+
+REASON_INITIALIZED: Final = "Initialized"
+REASON_AS_EXPECTED: Final = "AsExpected"
+REASON_NO_VM_REFERENCE: Final = "NoVMReference"
+REASON_VMI_DELETION_FAILED: Final = "VMIDeletionFailed"
+# Not named by the semantics document (§15 step 4 gives only the messages); chosen here.
+REASON_WAITING_FOR_VMI: Final = "WaitingForVMI"
+REASON_RESTART_INITIATED: Final = "RestartInitiated"
+
+
+def find_condition(status: ComputeInstanceStatus, type_: str) -> Condition | None:
+    """meta.FindStatusCondition."""
+    return status.condition(type_)
+
+
+def needs_transition_time(status: ComputeInstanceStatus, type_: str, value: str) -> bool:
+    """True when setting `type_` to `value` stamps a transition time (new condition or changed status)."""
+    existing = status.condition(type_)
+    return existing is None or existing.status != value
+
+
+def set_condition(status: ComputeInstanceStatus, type_: str, value: str, message: str, reason: str,
+                  now: float) -> bool:
+    """meta.SetStatusCondition: add, or update in place; the transition time moves only when status changes."""
+    existing = status.condition(type_)
+    if existing is None:
+        status.conditions.append(Condition(type_, value, reason, message, now))
+        return True
+    changed = False
+    if existing.status != value:
+        existing.status, existing.last_transition_time, changed = value, now, True
+    if existing.reason != reason:
+        existing.reason, changed = reason, True
+    if existing.message != message:
+        existing.message, changed = message, True
+    return changed
+
+
+def remove_condition(status: ComputeInstanceStatus, type_: str) -> bool:
+    """meta.RemoveStatusCondition: drop every condition of that type; report whether one was present."""
+    kept = [c for c in status.conditions if c.type != type_]
+    removed = len(kept) != len(status.conditions)
+    status.conditions = kept
+    return removed

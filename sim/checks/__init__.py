@@ -1,0 +1,1 @@
+"""Checkers: safety properties checked online after every event, liveness properties checked at the end."""

@@ -1,0 +1,95 @@
+"""What every checker shares: the Violation record, the Checker base class, and the registry of property ids.
+
+A checker is a projection of the event log: it sees every event in order through `apply` and may
+record violations at once (safety) or in `finish` (liveness, once the run has ended and the world has
+healed). Checkers read nothing but events, so replaying a saved log re-runs them to the same verdicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from models.events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A broken property: which, when, for which instance, why (in the operator's words), and the events behind it."""
+
+    property: str
+    t: float
+    subject: str  # the instance ("namespace/name"), or "" for a world-wide property
+    explanation: str
+    events: tuple[int, ...] = ()  # sequence numbers of the triggering events, oldest first
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"property": self.property, "t": self.t, "subject": self.subject, "explanation": self.explanation,
+                "events": list(self.events)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Violation:
+        return cls(d["property"], float(d["t"]), d["subject"], d["explanation"], tuple(d.get("events", ())))
+
+
+class Checker:
+    """Base class: subclasses set `property_id` and `description`, override `apply` and/or `finish`."""
+
+    property_id: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    kind: ClassVar[str] = "safety"  # "safety" (online) or "liveness" (at the end)
+
+    def __init__(self) -> None:
+        self.violations: list[Violation] = []
+
+    def apply(self, event: Event) -> None:
+        """Look at one event (all events arrive, in log order)."""
+
+    def finish(self, end_t: float) -> None:
+        """The run ended at `end_t`: check liveness, report what is still pending."""
+
+    def violate(self, t: float, subject: str, explanation: str, events: Iterable[int] = ()) -> None:
+        self.violations.append(Violation(self.property_id, t, subject, explanation, tuple(sorted(set(events)))))
+
+
+CheckerFactory = Callable[[], Checker]
+_REGISTRY: dict[str, CheckerFactory] = {}
+
+
+def register_checker(cls: type[Checker]) -> type[Checker]:
+    """Class decorator: make a checker selectable by its property id."""
+    assert cls.property_id and cls.property_id not in _REGISTRY, f"property id {cls.property_id!r} taken or empty"
+    _REGISTRY[cls.property_id] = cls
+    return cls
+
+
+def property_ids() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def new_checkers(ids: Sequence[str] | None = None) -> list[Checker]:
+    """Fresh checkers for `ids` (all registered properties by default), in id order."""
+    chosen = sorted(_REGISTRY) if ids is None else sorted(ids)
+    return [_REGISTRY[i]() for i in chosen]
+
+
+@dataclass
+class CheckRun:
+    """Checkers fed from a live log (subscribe `apply`) or from saved events (`feed`)."""
+
+    checkers: list[Checker] = field(default_factory=lambda: new_checkers())
+
+    def apply(self, event: Event) -> None:
+        for c in self.checkers:
+            c.apply(event)
+
+    def feed(self, events: Iterable[Event]) -> None:
+        for e in events:
+            self.apply(e)
+
+    def finish(self, end_t: float) -> list[Violation]:
+        for c in self.checkers:
+            c.finish(end_t)
+        return sorted((v for c in self.checkers for v in c.violations),
+                      key=lambda v: (v.t, v.property, v.subject, v.events))

@@ -1,1 +1,1 @@
-"""Rendering: the state diagrams, and (later) the terminal timeline and the HTML report."""
+"""Rendering: the state diagrams, the terminal timeline and summary, and the HTML report."""

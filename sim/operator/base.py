@@ -36,6 +36,11 @@ class ReconcilerBase:
         # Draws u in [0, 1) for the retry-on-conflict jitter; None = no jitter (the runtime owns randomness).
         self.jitter = jitter
 
+    def describe(self) -> dict[str, object]:
+        """What the manager records in ManagerStarted: which provider and limits this process runs with."""
+        return {"provider": self.config.provider, "status_poll_interval_s": self.status_poll_interval_s,
+                "max_job_history": self.max_job_history, "namespace": self.controller_namespace}
+
     def poll_requeue(self) -> ReconcileResult:
         """`Result{RequeueAfter: StatusPollInterval}`."""
         return ReconcileResult(requeue_after_s=self.status_poll_interval_s)

@@ -81,7 +81,7 @@ def test_eda_delete_during_provision_reads_webhooks_rules_and_jobs(eda_story: Se
 
 def test_quiet_shows_only_user_actions_jobs_removals_and_manager_starts(aap_story: Sequence[Event]) -> None:
     quiet = render_timeline(aap_story, verbosity=0)
-    assert quiet[0].endswith("operator started (incarnation 1, controller ComputeInstanceReconciler)")
+    assert quiet[0].endswith("operator started (incarnation 1, controller ComputeInstanceReconciler, provider aap)")
     assert all(("user" in line or "aap" in line or "removed" in line or "started" in line) for line in quiet)
     assert not any("status write" in line or "cancel of" in line for line in quiet)
     assert sum("→" in line for line in quiet) == 8  # 9000: pending, waiting, running, canceled; 9001 likewise

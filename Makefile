@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit graphviz clean
+.PHONY: run test lint typecheck unit graphviz chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # pytest exits 5 when it collected no tests: make treats that, like any failure, as an error.
-unit: $(STAMP) graphviz
+unit: $(STAMP) graphviz chromium
 	$(BIN)/pytest
 
 # `dot` renders SVG/PNG. Installed with apt where we are root; in CI (CI=true) it is required.
@@ -41,6 +41,21 @@ graphviz:
 	@if ! command -v dot >/dev/null 2>&1; then \
 	  if [ "$${CI:-}" = true ]; then echo "CI requires the Graphviz dot program and it could not be installed" >&2; exit 1; fi; \
 	  echo "note: Graphviz dot is missing; .dot files are still written. Install it for SVG: sudo apt-get install graphviz (or brew install graphviz)"; \
+	fi
+
+# Headless Chromium runs the HTML report's browser test (tests/report). Installed with apt where we are root;
+# in CI (CI=true) it is required; locally the test is skipped with a reason when it is missing.
+BROWSER_FOUND = command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1
+chromium:
+	@if $(BROWSER_FOUND); then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Chromium with apt-get ..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "could not install chromium with apt-get"; \
+	fi
+	@if ! { $(BROWSER_FOUND); }; then \
+	  if [ "$${CI:-}" = true ]; then echo "CI requires Chromium for the HTML report's browser test and it could not be installed" >&2; exit 1; fi; \
+	  echo "note: Chromium is missing, so the browser test of the HTML report is skipped. Install it: sudo apt-get install chromium"; \
 	fi
 
 clean:

@@ -71,7 +71,7 @@ class Informer:
         self._objects: dict[str, dict[tuple[str, str], KubeObject]] = {}
         self._handlers: dict[str, list[Handler]] = {}
         # Per object: changes observed but not yet applied, oldest first.
-        self._pending: dict[Key, deque[_InFlight]] = {}
+        self._pending: dict[str, deque[_InFlight]] = {}  # per kind: changes waiting for earlier ones
         self._spike_until = -math.inf
         self._spike = Dist.fixed(0.0)
         self.started = False
@@ -114,7 +114,11 @@ class Informer:
 
     # -- watch delivery ----------------------------------------------------------------------------
     def observe(self, event: WatchedChange) -> None:
-        """A change was committed: schedule its delivery after a lag, behind earlier changes of the same object."""
+        """A change was committed: schedule its delivery after a lag, behind earlier changes of the same kind.
+
+        client-go runs one reflector per kind, so a kind's watch events reach the cache in resourceVersion
+        order: a change whose lag ends early waits for every earlier change of its kind (not only of its object).
+        """
         if self.stopped or not self.started:
             return
         k = self.kernel
@@ -122,13 +126,13 @@ class Informer:
         lag = k.choices.duration(self._stream, f"{rv}/lag_s", self.lag)
         if k.now < self._spike_until:
             lag += k.choices.duration(self._stream, f"{rv}/spike_s", self._spike)
-        key = (event.kind, event.namespace, event.name)
+        key = event.kind
         entry = _InFlight(event)
         self._pending.setdefault(key, deque()).append(entry)
         timer = k.env.timeout(lag)
         timer.callbacks.append(lambda _t: self._lag_elapsed(key, entry))
 
-    def _lag_elapsed(self, key: Key, entry: _InFlight) -> None:
+    def _lag_elapsed(self, key: str, entry: _InFlight) -> None:
         if self.stopped:
             return
         entry.arrived = True

@@ -264,6 +264,8 @@ class ComputeInstance:
     def persisted(self) -> ComputeInstance:
         out = self.deepcopy()
         out.status = self.status.persisted()
+        if out.spec.restart_requested_at is not None:  # metav1.Time: whole seconds once stored
+            out.spec.restart_requested_at = persist_time(out.spec.restart_requested_at)
         return out
 
     def without_status(self) -> ComputeInstance:

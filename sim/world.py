@@ -9,6 +9,7 @@ spike or a conflict storm, heal. Every verb is recorded as a `UserActed` event b
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,8 +118,13 @@ class World:
         self._healthy_rates = self.faults.rates
 
     def _factory(self, config: OperatorConfig) -> Any:
+        """Builds a controller as the protocol says, `cls(config)`; controllers that take a `jitter` source
+        (the reference does) get the retry-on-conflict jitter (0.1) drawn from the choice source."""
         cls = self.controller_cls
-        return lambda: cls(config)
+        if "jitter" not in inspect.signature(cls).parameters:
+            return lambda: cls(config)
+        choices = self.kernel.choices
+        return lambda: cls(config, jitter=lambda: choices.uniform("operator", "retry_jitter", 0.0, 0.999999))
 
     # -- running -----------------------------------------------------------------------------------
     @property

@@ -77,7 +77,11 @@ class OperatorConfig:
                 or self.max_job_history < 1:
             raise SimError(f"max_job_history is {self.max_job_history!r}", where=f"{where}.max_job_history",
                            rule="the job history holds at least one entry", fix="give an integer >= 1, e.g. 10")
-        _require_non_negative(where, "minimum_request_interval_s", self.minimum_request_interval_s)
+        # A negative minimumRequestInterval is accepted by the reference and behaves like 0 (§10.1).
+        if not math.isfinite(self.minimum_request_interval_s):
+            raise SimError(f"minimum_request_interval_s is {self.minimum_request_interval_s!r}",
+                           where=f"{where}.minimum_request_interval_s", rule="a duration is a finite number",
+                           fix="give seconds, e.g. 0.0")
         _require_positive(where, "webhook_timeout_s", self.webhook_timeout_s)
         _require_positive(where, "aap_timeout_s", self.aap_timeout_s)
         if not self.namespace:
@@ -107,12 +111,6 @@ class OperatorConfig:
                        "the reference operator process would exit at start", where="environment",
                        rule="the provider is empty (meaning eda), 'eda' or 'aap'",
                        fix=f"set {ENV_PROVISIONING_PROVIDER} to eda or aap")
-
-
-def _require_non_negative(where: str, name: str, value: float) -> None:
-    if not (math.isfinite(value) and value >= 0):
-        raise SimError(f"{name} is {value!r}", where=f"{where}.{name}", rule="a duration is finite and >= 0",
-                       fix="give seconds >= 0")
 
 
 def _require_positive(where: str, name: str, value: float) -> None:

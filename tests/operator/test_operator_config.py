@@ -113,7 +113,7 @@ def test_s12_namespace_from_env_with_default() -> None:
 
 
 @pytest.mark.parametrize("changes", [
-    {"provider": "awx"}, {"max_job_history": 0}, {"minimum_request_interval_s": -1.0},
+    {"provider": "awx"}, {"max_job_history": 0}, {"minimum_request_interval_s": float("inf")},
     {"webhook_timeout_s": 0.0}, {"aap_timeout_s": -1.0}, {"namespace": ""},
     {"status_poll_interval_s": float("nan")},
 ])
@@ -146,3 +146,8 @@ def test_go_parse_duration_rejects(text: str) -> None:
 ])
 def test_go_duration_string(seconds: float, text: str) -> None:
     assert format_go_duration(seconds) == text
+
+
+def test_s10_1_a_negative_minimum_request_interval_is_accepted_as_the_reference_does() -> None:
+    # The reference takes any duration; a negative window never rate-limits, exactly like 0.
+    assert OperatorConfig(minimum_request_interval_s=-1.0).minimum_request_interval_s == -1.0

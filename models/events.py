@@ -144,3 +144,12 @@ class Note(Event):
 
     text: str
 
+
+
+@dataclass(frozen=True, slots=True)
+class UserActed(Event):
+    """The user (or the scenario driver) did something: verb, the instance it concerns, and its parameters."""
+
+    verb: str
+    instance: str
+    params: dict[str, Any]

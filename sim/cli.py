@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.kernel.errors import SimError
+from sim.kernel.logfile import refuse_overwrite
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -26,6 +27,8 @@ def _output_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true",
                    help="print only the header, one line per violation, the verdict and the reproduce line")
     p.add_argument("--verbose", action="store_true", help="show every event in the timeline")
+    p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report of the run to FILE")
+    p.add_argument("--mermaid", metavar="FILE", help="also write the run as a Mermaid sequence diagram to FILE")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,12 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--provider", choices=["eda", "aap"], help="override [world.operator] provider")
     s.add_argument("--controller", help="reference (default), a registered name, or package.module:Class")
     s.add_argument("--log", metavar="FILE", help="save the event log (JSONL) to FILE")
-    s.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    s.add_argument("--force", action="store_true", help="overwrite the --log/--html/--mermaid files if they exist")
     _output_flags(s)
     r = sub.add_parser("replay", help="verify a saved log, re-run the checkers over it and print the same summary")
     r.add_argument("log", metavar="LOG", help="a log written with `scenario ... --log FILE`")
     r.add_argument("--rerun", action="store_true", help="execute the scenario again with the log's recorded choices")
     r.add_argument("--controller", help="with --rerun: the controller to re-execute against (lenient if it differs)")
+    r.add_argument("--force", action="store_true", help="overwrite the --html/--mermaid files if they exist")
     _output_flags(r)
     e = sub.add_parser("experiment", help="run an experiment; `providers` compares EDA and AAP speed")
     e.add_argument("name", choices=["providers"], help="the experiment")
@@ -65,9 +69,15 @@ def _reject_conflicts(args: argparse.Namespace) -> None:
             raise SimError(f"--{a} and --{b} cannot be used together", where=f"python -m sim {args.command}",
                            rule="--json prints everything as data; --quiet and --verbose shape the text output",
                            fix=f"drop --{a} or --{b}")
-    if args.command == "scenario" and args.force and not args.log:
-        raise SimError("--force without --log", where="python -m sim scenario",
-                       rule="--force only allows --log to overwrite an existing file", fix="add --log FILE")
+    outputs = [getattr(args, n, None) for n in ("log", "html", "mermaid")]
+    if getattr(args, "force", False) and not any(outputs):
+        raise SimError("--force without an output file", where=f"python -m sim {args.command}",
+                       rule="--force only allows --log, --html or --mermaid to overwrite an existing file",
+                       fix="add --log FILE, --html FILE or --mermaid FILE, or drop --force")
+    for flag in ("html", "mermaid"):
+        target = getattr(args, flag, None)
+        if target:
+            refuse_overwrite(Path(target), overwrite=getattr(args, "force", False), what=f"--{flag} file")
     if args.command == "replay" and args.controller and not args.rerun:
         raise SimError("--controller without --rerun", where="python -m sim replay",
                        rule="a replay re-checks the saved events; only a re-execution can use another controller",
@@ -83,9 +93,34 @@ def _verbosity(args: argparse.Namespace) -> int:
     return QUIET if args.quiet else VERBOSE if args.verbose else DEFAULT
 
 
+def _write_reports(result: Any, args: argparse.Namespace) -> None:
+    """--html and --mermaid: the same run as a browsable report and as a sequence diagram."""
+    if args.html:
+        from sim.render.html import render_html
+
+        header = {"scenario": result.scenario.name, "seed": result.seed, "controller": result.controller,
+                  "mode": result.mode, **result.options}
+        _write_text(args.html, render_html(result.events, title=result.scenario.name, header=header,
+                                           violations=result.violations, reproduce=result.reproduce))
+    if args.mermaid:
+        from sim.render.mermaid import render_mermaid
+
+        _write_text(args.mermaid, render_mermaid(result.events, violations=result.violations))
+
+
+def _write_text(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise SimError(f"cannot write {path}: {exc.strerror}", where=path, rule="the output path must be writable",
+                       fix="choose another path") from exc
+    print(f"wrote {path}", file=sys.stderr)
+
+
 def _print_result(result: Any, args: argparse.Namespace) -> int:
     from sim.scenarios.report import json_report, text_report
 
+    _write_reports(result, args)
     if args.json:
         print(json.dumps(json_report(result), indent=2, sort_keys=False, default=str))
     else:

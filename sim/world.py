@@ -16,7 +16,7 @@ from typing import Any
 
 import simpy
 
-from models.events import Event
+from models.events import UserActed
 from models.jobs import JobType
 from models.names import (
     ANNOTATION_MANAGEMENT_STATE,
@@ -41,15 +41,6 @@ from sim.operator.registry import resolve_controller
 
 USER = "user"
 DEFAULT_TEMPLATE_ID = "osac.templates.ocp_virt_vm"
-
-
-@dataclass(frozen=True, slots=True)
-class UserActed(Event):
-    """The user (or the scenario driver) did something: verb, the instance it concerns, and its parameters."""
-
-    verb: str
-    instance: str
-    params: dict[str, Any]
 
 
 @dataclass(frozen=True)

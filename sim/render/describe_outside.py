@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.events import Event, Note, RunFinished, RunStarted
+from models.events import Event, Note, RunFinished, RunStarted, UserActed
 from sim.backends.aap import (
     FINISHED,
     AapCancelRequested,
@@ -36,7 +36,6 @@ from sim.render.text import (
     short_url,
     traceback_reason,
 )
-from sim.world import UserActed
 
 JOB_KINDS = {"create": "provision", "delete": "deprovision"}  # AAP playbook -> the operator's job type
 _CANCEL_ANSWERS = {202: "202 Accepted", 405: "405 Method Not Allowed (the job has finished)", 404: "404 Not Found"}

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
-from models.events import Event, Note
+from models.events import Event, Note, UserActed
 from models.names import KIND_COMPUTE_INSTANCE
 from models.objects import ComputeInstance
 from sim.backends.aap import (
@@ -23,7 +23,6 @@ from sim.checks.base import Violation
 from sim.kernel.http import HttpAnswered, HttpFailed, HttpRequested
 from sim.kube.events import ApiCallRejected, ApiCallTimedOut, ObjectRemoved, ObjectStored
 from sim.kube.runtime_events import ManagerCrashed, ManagerStarted
-from sim.world import UserActed
 
 __all__ = ["PARTICIPANTS", "render_mermaid"]
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.events import Event
+from models.events import Event, UserActed
 from models.names import KIND_COMPUTE_INSTANCE
 from models.objects import ComputeInstance
 from sim.backends.aap import AapJobLaunched, AapJobTransitioned
 from sim.backends.kubevirt import VmProvisioned, VmReleased
 from sim.kernel.projection import register_projection
 from sim.kube.events import ObjectRemoved, ObjectStored
-from sim.world import UserActed
 
 
 @dataclass

@@ -99,7 +99,7 @@ def test_a_bad_flag_value(capsys: Capture) -> None:
     (["--quiet", "--verbose"], "--quiet and --verbose cannot be used together"),
     (["--json", "--verbose"], "--json and --verbose cannot be used together"),
     (["--json", "--quiet"], "--json and --quiet cannot be used together"),
-    (["--force"], "--force without --log"),
+    (["--force"], "--force without an output file"),
 ])
 def test_conflicting_flags_are_refused_before_anything_runs(tmp_path: Path, capsys: Capture, flags: list[str],
                                                             needle: str) -> None:

@@ -120,3 +120,23 @@ def test_the_provider_experiment_prints_a_deterministic_table_with_its_latencies
     assert main(["experiment", "providers", "--runs", "2", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert set(doc["providers"]) == {"eda", "aap"} and len(doc["providers"]["aap"]["provision_s"]) == 2
+
+
+def test_scenario_writes_an_html_report_and_a_mermaid_diagram_of_the_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    html, mmd = tmp_path / "run.html", tmp_path / "run.mmd"
+    assert main(["scenario", "delete-during-provision-aap", "--quiet", "--html", str(html),
+                 "--mermaid", str(mmd)]) == 0
+    page = html.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and 'data-lane="controller"' in page
+    assert mmd.read_text(encoding="utf-8").startswith("sequenceDiagram")
+    assert main(["scenario", "delete-during-provision-aap", "--quiet", "--html", str(html)]) == 2
+    assert "never overwritten" in capsys.readouterr().err
+    assert main(["scenario", "delete-during-provision-aap", "--quiet", "--html", str(html), "--force"]) == 0
+
+
+def test_replay_writes_the_report_of_a_saved_finding(tmp_path: Path) -> None:
+    log, html = tmp_path / "a.jsonl", tmp_path / "a.html"
+    assert main(["scenario", "delete-during-provision-eda", "--quiet", "--log", str(log)]) == 0
+    assert main(["replay", str(log), "--quiet", "--html", str(html)]) == 0
+    assert "violation-marker" in html.read_text(encoding="utf-8")

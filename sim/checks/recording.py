@@ -1,0 +1,245 @@
+"""What the operator recorded of the jobs AAP ran: every job is recorded, and every recorded job's ending shows.
+
+Matching rule of `jobs-recorded`. A job launched through the AAP API (`launched_by == "api"`) is matched
+by id: it is recorded when some persisted version of its instance's status.jobs[] — in the lifetime the
+job is counted against — holds an entry whose jobID is the job's decimal id and whose type fits its
+playbook (create → provision, delete → deprovision). A job launched by EDA cannot be matched by id: the
+operator invents `eda-webhook-N` and never learns the AAP id. So EDA-launched jobs are counted per
+lifetime and type: the number of jobs EDA launched for the instance must not exceed the number of
+distinct EDA entries of that type ever persisted, an entry being identified by (jobID, timestamp) so a
+reused `eda-webhook-N` (after history trimming) still counts as a new entry. A webhook the operator
+recorded but EDA lost leaves the count in the operator's favour; that stall is provisioning-converges'
+business. A job is counted against the live object its payload names, else the one most recently
+removed under that name; jobs naming an instance that never existed are ignored.
+
+Judged when the object is removed (everything launched so far), again at the end for jobs launched
+after the removal, and at the end for live objects once the world was quiet long enough (see
+`sim.checks.quiescence`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from models.jobs import JobState, JobType, find_job_by_id, is_eda_job_id, map_aap_status
+from models.objects import ComputeInstance
+from sim.backends.aap import AapJobLaunched
+from sim.checks.base import register_checker
+from sim.checks.common import PLAYBOOK_TYPE, EventChecker, at, entries_text, entry_text, id_list
+from sim.checks.quiescence import Quiescence
+from sim.checks.tracking import AapLedger, BackendJob, Instances, Lifetime, Polls
+from sim.kube.events import ObjectRemoved, ObjectStored
+
+EDA_POLL_MESSAGE = "EDA provider does not support status polling"  # what the EDA provider writes on every poll
+
+
+@dataclass
+class _Recorded:
+    """What one lifetime's persisted versions ever held, and which of its jobs were already judged."""
+
+    ids: dict[tuple[str, JobType], int] = field(default_factory=dict)  # (jobID, type) -> first seq holding it
+    eda: dict[JobType, dict[tuple[str, float], int]] = field(
+        default_factory=lambda: {JobType.PROVISION: {}, JobType.DEPROVISION: {}})
+    jobs: list[BackendJob] = field(default_factory=list)  # AAP jobs counted against this lifetime
+    judged: set[int] = field(default_factory=set)  # ids of API-launched jobs already judged
+    eda_reported: dict[JobType, int] = field(default_factory=lambda: {JobType.PROVISION: 0, JobType.DEPROVISION: 0})
+
+    def fold(self, obj: ComputeInstance, seq: int) -> None:
+        for j in obj.status.jobs:
+            self.ids.setdefault((j.job_id, j.type), seq)
+            if is_eda_job_id(j.job_id):
+                self.eda[j.type].setdefault((j.job_id, j.timestamp), seq)
+
+
+class _RecordChecker(EventChecker):
+    """Follows lifetimes, AAP jobs and the quiet time, and keeps one `_Recorded` per lifetime."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.instances = Instances()
+        self.ledger = AapLedger()
+        self.quiet = Quiescence()
+        self.polls = Polls()
+        self.records: dict[tuple[str, str, int], _Recorded] = {}
+        self.follow(self.ledger, self.quiet, self.polls)
+        self.route(ObjectStored, self._stored)
+        self.route(ObjectRemoved, self._removed)
+        self.route(AapJobLaunched, self._launched)
+
+    def record_of(self, life: Lifetime) -> _Recorded:
+        key = (*life.key, life.number)
+        rec = self.records.get(key)
+        if rec is None:
+            rec = self.records[key] = _Recorded()
+        return rec
+
+    def _stored(self, e: ObjectStored) -> None:
+        change = self.instances.stored(e)
+        if change is not None:
+            self.record_of(change[0]).fold(change[0].obj, e.seq)
+
+    def _removed(self, e: ObjectRemoved) -> None:
+        life = self.instances.removed(e)
+        if life is not None:
+            self.record_of(life).fold(life.obj, e.seq)
+            self.on_removed(life)
+
+    def _launched(self, e: AapJobLaunched) -> None:
+        job = self.ledger.jobs[e.job_id]
+        life = self.instances.live.get(job.key) or self.instances.latest.get(job.key)
+        if life is not None:
+            self.record_of(life).jobs.append(job)
+
+    def on_removed(self, life: Lifetime) -> None:
+        """Called after a removal was folded."""
+
+
+@register_checker
+class JobsRecorded(_RecordChecker):
+    """§17 item 2: a job the operator does not know of is neither polled, nor cancelled, nor waited for."""
+
+    property_id = "jobs-recorded"
+    description = "Every job launched in AAP for an instance (directly or via EDA) is recorded in its status.jobs[]."
+    kind = "liveness"
+
+    def on_removed(self, life: Lifetime) -> None:
+        assert life.removed_t is not None, "a removed lifetime has a removal time"
+        self._judge(life, life.removed_t, f"by its removal at {at(life.removed_t)}", None)
+
+    def finish(self, end_t: float) -> None:
+        for life in self.instances.all:
+            if life.live:
+                when = f"by the end of the run at {at(end_t)} ({self.quiet.since()})"
+                self._judge(life, end_t, when, end_t)
+            else:
+                when = f"(these jobs were launched after the object was removed at {at(life.removed_t or 0.0)})"
+                self._judge(life, end_t, when, None)
+
+    def _judge(self, life: Lifetime, t: float, when: str, end_t: float | None) -> None:
+        rec = self.record_of(life)
+        ready = [j for j in rec.jobs if end_t is None or self.quiet.judged(life.key, end_t, j.launch_t)]
+        missing: dict[JobType, list[BackendJob]] = {JobType.PROVISION: [], JobType.DEPROVISION: []}
+        for job in ready:
+            if job.launched_by != "api" or job.job_id in rec.judged:
+                continue
+            rec.judged.add(job.job_id)
+            if (str(job.job_id), PLAYBOOK_TYPE[job.playbook]) not in rec.ids:
+                missing[PLAYBOOK_TYPE[job.playbook]].append(job)
+        for job_type, jobs in missing.items():
+            if jobs:
+                self._unrecorded(life, t, when, job_type, jobs, rec)
+        for job_type in (JobType.PROVISION, JobType.DEPROVISION):
+            playbook = "create" if job_type is JobType.PROVISION else "delete"
+            launched = [j for j in ready if j.launched_by == "eda" and j.playbook == playbook]
+            recorded = rec.eda[job_type]
+            excess = len(launched) - len(recorded)
+            if excess <= rec.eda_reported[job_type]:
+                continue
+            rec.eda_reported[job_type] = excess
+            names = id_list(i for (i, _) in recorded) or "none"
+            entries = "entry" if len(recorded) == 1 else "entries"
+            deliveries = id_list(sorted({j.eda_delivery for j in launched if j.eda_delivery is not None}))
+            self.violate(t, life.subject, (
+                f"EDA launched {len(launched)} {playbook}-playbook job(s) for {life.subject} (AAP jobs "
+                f"{id_list(j.job_id for j in launched)}, from webhook deliveries {deliveries or 'unknown'}) but "
+                f"status.jobs[] held only {len(recorded)} EDA {job_type.value} {entries}"
+                f" ({names}) {when}: {excess} job(s) run unknown to the operator, which cannot poll EDA jobs and "
+                "only counts its own webhooks. The webhook was accepted more often than the operator recorded it "
+                "(a duplicated delivery, or a trigger that timed out after EDA had accepted it and was sent again)."),
+                [s for j in launched[-3:] for s in j.decisive()[:2]] + [life.seq])
+
+    def _unrecorded(self, life: Lifetime, t: float, when: str, job_type: JobType, jobs: list[BackendJob],
+                    rec: _Recorded) -> None:
+        ids = [str(j.job_id) for j in jobs]
+        mistyped = [i for i in ids for (r, rt) in rec.ids if r == i and rt is not job_type]
+        note = f" (recorded with the other type: {id_list(mistyped)})" if mistyped else ""
+        one = len(jobs) == 1
+        self.violate(t, life.subject, (
+            f"{'; '.join(j.describe() for j in jobs)} — but status.jobs[] of {life.subject} never held a "
+            f"{job_type.value} entry with id {id_list(ids)}{note} {when}: the operator does not know "
+            f"{'this job exists' if one else 'these jobs exist'}, so it neither polls nor cancels "
+            f"{'it' if one else 'them'} and does not wait for {'it' if one else 'them'} before deprovisioning. "
+            f"status.jobs[] holds {entries_text(life.obj.status.jobs, job_type)}."),
+            [*(s for j in jobs[-3:] for s in j.decisive()[:2]), life.seq])
+
+
+@register_checker
+class JobStateRecorded(_RecordChecker):
+    """Liveness: once an AAP job has ended and its instance still exists, its entry eventually shows the ending.
+
+    Judged at the end for jobs launched through the AAP API whose id some persisted version recorded (a
+    job never recorded is jobs-recorded's finding), while their instance still exists, once the world was
+    quiet long enough after the job ended. The entry "shows the ending" when its state is the AAP
+    ending mapped as the operator maps it (successful → Succeeded, failed/error → Failed, canceled →
+    Canceled), in the last persisted version; an entry trimmed from the history counts if it showed the
+    ending before. A job purged before the operator saw its ending stays pending forever and is reported.
+    EDA-launched jobs are not judged: their AAP id is never recorded, and the EDA provider cannot see a
+    job's end by design (§10.3).
+    """
+
+    property_id = "job-state-recorded"
+    description = "Once a recorded AAP job has ended and its instance exists, its status.jobs[] entry shows the ending."
+    kind = "liveness"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown: dict[tuple[str, str, int], dict[int, float]] = {}  # lifetime -> id -> when it showed the end
+        self.route(ObjectStored, self._seen)
+
+    def _seen(self, e: ObjectStored) -> None:
+        life = self.instances.live.get((e.namespace, e.name))
+        if life is None or life.seq != e.seq:
+            return  # another kind, or not a ComputeInstance version
+        shown = None
+        for entry in life.obj.status.jobs:
+            if not entry.state.is_terminal or not entry.job_id.isdigit():
+                continue
+            job = self.ledger.jobs.get(int(entry.job_id))
+            if job is not None and job.ended and entry.state == map_aap_status(job.final_status):
+                if shown is None:
+                    shown = self._shown.setdefault((*life.key, life.number), {})
+                shown.setdefault(job.job_id, e.t)
+
+    def finish(self, end_t: float) -> None:
+        for life in self.instances.all:
+            if life.live:
+                self._judge(life, end_t)
+
+    def _judge(self, life: Lifetime, end_t: float) -> None:
+        rec = self.record_of(life)
+        shown = self._shown.get((*life.key, life.number), {})
+        for job in sorted(self.ledger.by_instance.get(life.key, ()), key=lambda j: j.job_id):
+            if job.launched_by != "api" or not job.ended or (str(job.job_id), PLAYBOOK_TYPE[job.playbook]) \
+                    not in rec.ids or not self.quiet.judged(life.key, end_t, job.end_t):
+                continue
+            expected = map_aap_status(job.final_status)
+            entry = find_job_by_id(life.obj.status.jobs, str(job.job_id))
+            if (entry is not None and entry.state == expected) or (entry is None and job.job_id in shown):
+                continue
+            self._report(life, job, expected, end_t, shown.get(job.job_id))
+
+    def _report(self, life: Lifetime, job: BackendJob, expected: JobState, end_t: float,
+                shown_t: float | None) -> None:
+        entry = find_job_by_id(life.obj.status.jobs, str(job.job_id))
+        polls = self.polls.describe(str(job.job_id))
+        if entry is None:
+            now = f"its entry left status.jobs[] before it ever showed {expected.value}"
+        else:
+            now = f"its entry still reads {entry_text(entry)}"
+        if shown_t is not None:
+            why = (f"the entry did show {expected.value} at {at(shown_t)}, and a later status write replaced it "
+                   "with a state that is not the job's ending")
+        elif job.purged_seq is not None:
+            why = (f"AAP purged the job at {at(job.purged_t or 0.0)} before the operator recorded its end; since "
+                   "then every poll is answered 404 and the operator only writes \"Failed to get job status\" into "
+                   "the message, so the entry stays pending forever")
+        elif self.polls.last_t.get(str(job.job_id), -1.0) < (job.end_t or 0.0):
+            why = "the operator has not polled the job since it ended"
+            if entry is not None and entry.message == EDA_POLL_MESSAGE:
+                why += " (the EDA provider answers Unknown for every job id without asking AAP, §12.1)"
+        else:
+            why = "the operator polled the job after it ended but did not persist the ending"
+        self.violate(end_t, life.subject, (
+            f"{job.describe()}; {life.subject} still exists at {at(end_t)} ({self.quiet.since()}) but {now}: {why}. "
+            f"The job was {polls}."),
+            [*job.decisive(), life.seq])

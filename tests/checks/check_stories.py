@@ -1,0 +1,146 @@
+"""Story helpers for the checker tests: run a World with every checker attached, or feed hand-built events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable, Sequence
+from typing import Any, TypeVar
+
+import simpy
+
+from models.events import Event, UserActed
+from models.jobs import JobRecord, JobState, JobType
+from models.names import (
+    ANNOTATION_RECONCILED_CONFIG_VERSION,
+    DEFAULT_COMPUTE_INSTANCE_NAMESPACE,
+    FINALIZER_COMPUTE_INSTANCE,
+    KIND_COMPUTE_INSTANCE,
+)
+from models.objects import ComputeInstance, ComputeInstanceSpec, ComputeInstanceStatus, ObjectMeta, Phase
+from sim.backends.aap import AapJobLaunched, AapJobPurged, AapJobTransitioned
+from sim.backends.config import BackendConfig
+from sim.checks import CheckRun, Violation, new_checkers
+from sim.kernel.choice import SeededChoiceSource
+from sim.kube.events import ObjectRemoved, ObjectStored
+from sim.kube.runtime_events import ManagerCrashed, ManagerStarted
+from sim.operator.config import OperatorConfig
+from sim.world import ApiSettings, World, WorldConfig
+
+NS = DEFAULT_COMPUTE_INSTANCE_NAMESPACE
+VM1 = f"{NS}/vm-1"
+Story = Callable[[World], Generator[simpy.Event, Any, None]]
+E = TypeVar("E", bound=Event)
+
+
+def run_world(story: Story, *, provider: str = "aap", seed: int = 1, until: float = 1500.0,
+              backends: BackendConfig | None = None, api: ApiSettings | None = None,
+              ids: Sequence[str] | None = None, max_job_history: int = 10) -> tuple[World, list[Violation]]:
+    """Run `story` in a fresh World with the checkers `ids` (all by default) fed live; return the world and verdicts."""
+    operator = OperatorConfig(provider=provider, max_job_history=max_job_history)  # type: ignore[arg-type]
+    config = WorldConfig(operator=operator, backends=backends or BackendConfig(), api=api or ApiSettings())
+    world = World(config, SeededChoiceSource(seed))
+    checks = CheckRun(new_checkers(ids))
+    world.kernel.log.subscribe(checks.apply)
+    world.start()
+    world.spawn(story(world))
+    world.run(until)
+    return world, checks.finish(until)
+
+
+def of(violations: Iterable[Violation], prop: str) -> list[Violation]:
+    return [v for v in violations if v.property == prop]
+
+
+def props(violations: Iterable[Violation]) -> set[str]:
+    return {v.property for v in violations}
+
+
+def create_then_delete(delay_s: float | None, name: str = "vm-1") -> Story:
+    """Create `name`; delete it `delay_s` later (never, if None)."""
+    def story(w: World) -> Generator[simpy.Event, Any, None]:
+        yield from w.create_instance(name)
+        if delay_s is not None:
+            yield w.env.timeout(delay_s)
+            yield from w.delete_instance(name)
+    return story
+
+
+def job(job_id: str, state: JobState, t: float = 0.0, job_type: JobType = JobType.PROVISION,
+        message: str = "", block: bool = False) -> JobRecord:
+    return JobRecord(job_id, job_type, t, state, message, block)
+
+
+class Log:
+    """Hand-built event sequences, numbered and timed like a real log, for stories a real run cannot easily show."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.t = 0.0
+
+    def add(self, cls: type[E], actor: str = "test", t: float | None = None, **fields: Any) -> E:
+        if t is not None:
+            self.t = t
+        event = cls(len(self.events), self.t, actor, **fields)
+        self.events.append(event)
+        return event
+
+    # -- objects -----------------------------------------------------------------------------------
+    @staticmethod
+    def ci(name: str = "vm-1", *, jobs: Sequence[JobRecord] = (), phase: Phase = Phase.NONE, desired: str = "",
+           reconciled: str = "", deleted_at: float | None = None, uid: str = "uid-1",
+           finalizers: Sequence[str] = (FINALIZER_COMPUTE_INSTANCE,), annotations: dict[str, str] | None = None,
+           template_parameters: str = "") -> ComputeInstance:
+        meta = ObjectMeta(name, NS, uid=uid, deletion_timestamp=deleted_at, finalizers=list(finalizers),
+                          annotations=dict(annotations or {}))
+        status = ComputeInstanceStatus(phase=phase, desired_config_version=desired,
+                                       reconciled_config_version=reconciled, jobs=list(jobs))
+        return ComputeInstance(meta, ComputeInstanceSpec("osac.templates.ocp_virt_vm", template_parameters), status)
+
+    def stored(self, obj: ComputeInstance, verb: str = "update_status", t: float | None = None) -> ObjectStored:
+        return self.add(ObjectStored, "operator", t, verb=verb, kind=KIND_COMPUTE_INSTANCE,
+                        namespace=obj.metadata.namespace, name=obj.metadata.name, resource_version=len(self.events),
+                        obj=obj)
+
+    def removed(self, obj: ComputeInstance, t: float | None = None) -> ObjectRemoved:
+        return self.add(ObjectRemoved, "operator", t, kind=KIND_COMPUTE_INSTANCE, namespace=obj.metadata.namespace,
+                        name=obj.metadata.name, resource_version=len(self.events), obj=obj)
+
+    @staticmethod
+    def annotated(obj: ComputeInstance, version: str) -> ComputeInstance:
+        out = obj.deepcopy()
+        out.metadata.annotations[ANNOTATION_RECONCILED_CONFIG_VERSION] = version
+        return out
+
+    # -- AAP ---------------------------------------------------------------------------------------
+    def launched(self, job_id: int, playbook: str = "create", name: str = "vm-1", *, launched_by: str = "api",
+                 config_version: str = "", t: float | None = None) -> AapJobLaunched:
+        template = f"cloudkit-{playbook}-compute-instance"
+        event = self.add(AapJobLaunched, "aap", t, job_id=job_id, template=template, template_type="job",
+                         playbook=playbook, instance_namespace=NS, instance_name=name,
+                         config_version=config_version, launched_by=launched_by, forced_failure="")
+        self.add(AapJobTransitioned, "aap", job_id=job_id, trigger="enqueue", source="new", dest="pending",
+                 traceback="")
+        return event
+
+    def ended(self, job_id: int, dest: str = "successful", t: float | None = None) -> AapJobTransitioned:
+        trigger = {"successful": "succeed", "failed": "fail", "canceled": "cancel", "error": "error"}[dest]
+        return self.add(AapJobTransitioned, "aap", t, job_id=job_id, trigger=trigger, source="running", dest=dest,
+                        traceback="")
+
+    def purged(self, job_id: int, t: float | None = None) -> AapJobPurged:
+        return self.add(AapJobPurged, "aap", t, job_id=job_id)
+
+    # -- the world around ----------------------------------------------------------------------------
+    def user(self, verb: str, instance: str = "", t: float | None = None, **params: Any) -> UserActed:
+        return self.add(UserActed, "user", t, verb=verb, instance=instance, params=params)
+
+    def manager_started(self, t: float | None = None, **config: Any) -> ManagerStarted:
+        return self.add(ManagerStarted, "operator", t, manager="operator", incarnation=1, controller="test",
+                        config=dict(config))
+
+    def manager_crashed(self, t: float | None = None) -> ManagerCrashed:
+        return self.add(ManagerCrashed, "operator", t, manager="operator", incarnation=1)
+
+    def check(self, ids: Sequence[str], end_t: float | None = None) -> list[Violation]:
+        run = CheckRun(new_checkers(ids))
+        run.feed(self.events)
+        return run.finish(self.t if end_t is None else end_t)

@@ -22,7 +22,7 @@ from models.objects import KubeObject
 from sim.kernel.choice import Dist
 from sim.kernel.errors import NotFound
 from sim.kernel.kernel import Kernel
-from sim.kube.apiserver import ApiServer, Key
+from sim.kube.apiserver import ApiServer
 from sim.kube.events import ObjectRemoved, ObjectStored
 from sim.kube.runtime_events import CacheListed, CacheUpdated
 

@@ -56,8 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=1, help="the seed (default 1)")
     e.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     d = sub.add_parser("diagrams", help="write every state machine as DOT (and SVG/PNG where Graphviz is installed)")
-    d.add_argument("--out", default="diagrams", help="output folder (default: diagrams)")
+    d.add_argument("--out", help="output folder (default: diagrams, or the campaign's folder with --coverage)")
     d.add_argument("--format", default="dot,svg", help="comma-separated: dot,svg,png (default: dot,svg)")
+    d.add_argument("--coverage", metavar="CAMPAIGN.json",
+                   help="colour each transition by how often a campaign exercised it (a fuzz --out coverage.json)")
+    from sim.explore.cli import add_explore_parser, add_fuzz_parser
+
+    add_fuzz_parser(sub)
+    add_explore_parser(sub)
     return p
 
 
@@ -70,7 +76,7 @@ def _reject_conflicts(args: argparse.Namespace) -> None:
                            rule="--json prints everything as data; --quiet and --verbose shape the text output",
                            fix=f"drop --{a} or --{b}")
     outputs = [getattr(args, n, None) for n in ("log", "html", "mermaid")]
-    if getattr(args, "force", False) and not any(outputs):
+    if args.command in ("scenario", "replay") and getattr(args, "force", False) and not any(outputs):
         raise SimError("--force without an output file", where=f"python -m sim {args.command}",
                        rule="--force only allows --log, --html or --mermaid to overwrite an existing file",
                        fix="add --log FILE, --html FILE or --mermaid FILE, or drop --force")
@@ -168,10 +174,20 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_diagrams(out: str, formats: str) -> int:
-    from sim.render.diagrams import parse_formats, write_diagrams
+def cmd_diagrams(out: str | None, formats: str, coverage_path: str | None = None) -> int:
+    """Plain diagrams into diagrams/; with --coverage, `<machine>-coverage.*` next to the campaign JSON."""
+    from sim.render.diagrams import load_coverage, parse_formats, write_diagrams
 
-    result = write_diagrams(Path(out), parse_formats(formats))
+    if coverage_path is None:
+        result = write_diagrams(Path(out or "diagrams"), parse_formats(formats))
+    else:
+        coverage = load_coverage(Path(coverage_path))
+        target = Path(out) if out else Path(coverage_path).parent
+        try:
+            result = write_diagrams(target, parse_formats(formats), coverage=coverage, suffix="-coverage")
+        except ValueError as exc:  # machine_dot rejects pairs the machine does not have
+            raise SimError(f"{coverage_path}: {exc}", where=coverage_path, rule="coverage pairs are the machine's own",
+                           fix="regenerate coverage.json with this simulator version") from None
     for path in result.written:
         print(f"wrote {path}")
     if result.hint:
@@ -189,7 +205,15 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "experiment":
         return cmd_experiment(args)
     if args.command == "diagrams":
-        return cmd_diagrams(args.out, args.format)
+        return cmd_diagrams(args.out, args.format, args.coverage)
+    if args.command == "fuzz":
+        from sim.explore.cli import cmd_fuzz
+
+        return cmd_fuzz(args)
+    if args.command == "explore":
+        from sim.explore.cli import cmd_explore
+
+        return cmd_explore(args)
     raise AssertionError(f"subcommand {args.command} is parsed but has no handler")
 
 

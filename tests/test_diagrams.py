@@ -49,3 +49,27 @@ def test_an_unknown_format_is_bad_input_with_exit_code_2(tmp_path: Path, capsys:
     assert main(["diagrams", "--out", str(tmp_path), "--format", "bmp"]) == 2
     err = capsys.readouterr().err
     assert "--format 'bmp'" in err and "fix:" in err and "Traceback" not in err
+
+
+def test_a_campaign_coverage_overlay_colours_taken_transitions_and_dashes_the_rest(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sim.explore.coverage import Coverage
+
+    coverage = Coverage()
+    coverage.hit("aap_job", "new", "enqueue")
+    coverage.runs = 1
+    path = tmp_path / "coverage.json"
+    import json
+
+    path.write_text(json.dumps(coverage.to_json()), encoding="utf-8")
+    assert main(["diagrams", "--coverage", str(path), "--format", "dot"]) == 0
+    dot = (tmp_path / "aap_job-coverage.dot").read_text(encoding="utf-8")
+    assert "enqueue (1)" in dot and "dashed" in dot and "never taken" in dot
+
+
+def test_a_coverage_file_that_is_not_a_campaign_is_bad_input(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "c.json"
+    path.write_text('{"machines": {"no_such_machine": {"pairs": []}}}', encoding="utf-8")
+    assert main(["diagrams", "--coverage", str(path)]) == 2
+    assert "unknown machine 'no_such_machine'" in capsys.readouterr().err

@@ -25,6 +25,14 @@ __all__ = ["DEFAULT_CONTROLLER", "register_controller", "registered_controllers"
 
 DEFAULT_CONTROLLER = "reference"
 _REGISTERED: dict[str, type] = {}
+# Controllers shipped with the simulator, imported on first use (short name -> module:Class).
+_BUILTIN: dict[str, str] = {
+    "hardened": "sim.operator.hardened:HardenedComputeInstanceReconciler",
+    "broken-skip-cancel": "sim.operator.broken:SkipsCancelReconciler",
+    "broken-status-no-retry": "sim.operator.broken:StatusNoRetryReconciler",
+    "broken-forget-launch": "sim.operator.broken:ForgetsLaunchReconciler",
+    "broken-early-finalizer": "sim.operator.broken:EarlyFinalizerReconciler",
+}
 _WHERE = "--controller"
 _FORMS = "'reference', a registered short name, or package.module:Class"
 
@@ -39,14 +47,18 @@ def register_controller(name: str, cls: type) -> None:
 
 
 def registered_controllers() -> list[str]:
-    """Every selectable short name, sorted (the reference included)."""
-    return sorted({DEFAULT_CONTROLLER, *_REGISTERED})
+    """Every selectable short name, sorted (the reference and the built-in ones included)."""
+    return sorted({DEFAULT_CONTROLLER, *_BUILTIN, *_REGISTERED})
 
 
 def resolve_controller(spec: str = DEFAULT_CONTROLLER) -> type:
     """Return the controller class named by `spec`; every problem is a SimError saying what, where, rule, fix."""
     spec = spec.strip() or DEFAULT_CONTROLLER
     if spec in _REGISTERED:
+        return _REGISTERED[spec]
+    if spec in _BUILTIN:
+        module_name, _, attribute = _BUILTIN[spec].partition(":")
+        _REGISTERED[spec] = _load_attribute(_BUILTIN[spec], module_name, attribute)
         return _REGISTERED[spec]
     if spec == DEFAULT_CONTROLLER:
         from sim.operator.reconciler import ComputeInstanceReconciler

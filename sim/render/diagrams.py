@@ -75,3 +75,35 @@ def write_diagrams(out_dir: Path, formats: Sequence[str] = ("dot", "svg"),
             render_with_dot(text, fmt, img)
             result.written.append(img)
     return result
+
+
+Coverage = dict[str, dict[tuple[str, str], int]]
+
+
+def load_coverage(path: Path) -> Coverage:
+    """Read a campaign's coverage.json (written by `python -m sim fuzz --out DIR`) into per-machine pair counts."""
+    import json
+
+    def bad(what: str) -> SimError:
+        return SimError(what, where=str(path), rule="--coverage takes the coverage.json a fuzz campaign wrote",
+                        fix="run `python -m sim fuzz ... --out DIR` and pass DIR/coverage.json")
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise bad("no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise bad(f"cannot read it as JSON ({exc})") from None
+    machines = data.get("machines") if isinstance(data, dict) else None
+    if not isinstance(machines, dict):
+        raise bad("it has no 'machines' table")
+    known = {m.name: m for m in ALL_MACHINES}
+    out: Coverage = {}
+    for name, entry in sorted(machines.items()):
+        if name not in known:
+            raise bad(f"unknown machine {name!r} (known: {', '.join(sorted(known))})")
+        try:
+            out[name] = {(p["state"], p["trigger"]): int(p["count"]) for p in entry["pairs"]}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise bad(f"machine {name}: a pair is not {{state, trigger, count}} ({exc})") from None
+    return out

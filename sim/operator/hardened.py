@@ -1,0 +1,349 @@
+"""The hardened ComputeInstance reconciler: the reference design with the fewest overrides that fix its findings.
+
+Each override names the finding it fixes (the F-numbers of docs/findings.md) and calls the reference
+method for everything the finding does not touch. Helpers that are not overrides live in
+`sim.operator.hardened_launches` (launch marks, effects of a job on the CR, provider answers) and
+`sim.operator.hardened_waits` (what a launch or a deletion must wait for).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from models.jobs import JobRecord, JobState, JobType, find_job_by_id, find_latest_job_by_type, is_eda_job_id
+from models.names import FINALIZER_COMPUTE_INSTANCE, KIND_COMPUTE_INSTANCE
+from models.objects import ComputeInstance, ComputeInstanceStatus, Phase
+from sim.kernel.effects import CachedGet, Now, ReconcileResult, Sleep, UncachedGet, UpdateStatus
+from sim.kernel.errors import ApiTimeout, Conflict, NotFound, ServerError
+from sim.operator.aap_client import is_not_found
+from sim.operator.base import log
+from sim.operator.errors import errors_as
+from sim.operator.hardened_launches import (
+    REASON_IN_FLIGHT,
+    Answer,
+    Answered,
+    LaunchMark,
+    Settled,
+    aap_finalizer,
+    applied,
+    drive,
+)
+from sim.operator.hardened_waits import OUTCOME_BOUND_S, WaitSteps
+from sim.operator.reconciler import ComputeInstanceReconciler
+from sim.operator.types import Co, ProvisioningProvider, ProvisionStatus, RateLimitError
+
+__all__ = ["HardenedComputeInstanceReconciler"]
+
+STALE_CACHE_REQUEUE_S = 1.0  # the watch event of the newer version usually brings the key back sooner
+STATUS_WRITE_ATTEMPTS = 8  # retry-on-conflict, and on 5xx and timeouts too, with doubling delays
+STATUS_WRITE_MAX_DELAY_S = 1.0
+APPLIED_MESSAGE = "Succeeded: the create playbook annotated the config version this job was launched with"
+PURGED_MESSAGE = "Failed: AAP purged the job before its end was seen, and its config version was never annotated"
+UNSEEN_FAILURE_MESSAGE = (f"Failed: no sign of success {OUTCOME_BOUND_S:g} s after the launch (the create playbook "
+                          "gives up waiting for its VM after 600 s); the provider cannot see this job's end")
+FINALIZER_GONE_MESSAGE = "Succeeded: the delete playbook removed the computeinstance-aap finalizer"
+FINALIZER_KEPT_MESSAGE = "Failed: AAP purged the job before its end was seen, and the finalizer is still there"
+EDA_DELETE_WAIT_MESSAGE = "Waiting for the EDA-launched delete playbook to remove the computeinstance-aap finalizer"
+UNSEEN_END_MESSAGE = (f"Failed: the computeinstance-aap finalizer is still there {OUTCOME_BOUND_S:g} s after the "
+                      "launch, so the delete playbook did not complete; deletion is blocked for a human to look")
+
+
+class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
+    """The reference reconciler with ten overrides, each fixing findings of the simulator (docs/findings.md)."""
+
+    name = "hardened"
+
+    # -- the whole reconcile ----------------------------------------------------------------------------
+    def reconcile(self, namespace: str, name: str) -> Co[ReconcileResult]:
+        """Fixes F1 (stale-cache double launch): decide only from a cached copy as new as the API server's.
+
+        The reference decides from the informer cache (§1, §3), which lags its own status writes: a key
+        marked dirty during a reconcile runs again before the cache holds the write that recorded a launch,
+        sees no job and launches a second one, and its whole-status write then drops the first entry.
+        One uncached Get per reconcile compares resourceVersions; a stale cache means "come back when
+        the watch event of the newer version arrives" (which re-enqueues the key). Minimal: the reference
+        reconcile runs unchanged once the cache has caught up.
+        """
+        try:
+            cached: ComputeInstance = yield CachedGet(KIND_COMPUTE_INSTANCE, namespace, name)
+            stored: ComputeInstance = yield UncachedGet(KIND_COMPUTE_INSTANCE, namespace, name)
+        except NotFound:  # not in the cache (the reference Get ends there too), or gone from the server
+            return ReconcileResult()
+        if cached.metadata.resource_version != stored.metadata.resource_version:
+            yield log("Cache behind the API server, deciding once it has caught up",
+                      cached=cached.metadata.resource_version, stored=stored.metadata.resource_version)
+            return ReconcileResult(requeue_after_s=STALE_CACHE_REQUEUE_S)
+        return (yield from super().reconcile(namespace, name))
+
+    def update_status_with_retry(self, namespace: str, name: str, new_status: ComputeInstanceStatus) -> Co[None]:
+        """Fixes F3 (a launch lost with its status write) and F1's lost update: re-read uncached, retry faults.
+
+        The reference re-reads from the cache (so a lagging cache burns its five attempts on Conflicts)
+        and gives up at once on a 5xx or a timeout (§3) — losing the only record of a job it has just
+        launched. Reading the API server directly and retrying transient faults with doubling delays keeps
+        the record; the write still replaces the whole status, which is safe once F1's check guarantees the
+        status was computed from the stored version.
+        """
+        for attempt in range(1, STATUS_WRITE_ATTEMPTS + 1):
+            try:
+                latest: ComputeInstance = yield UncachedGet(KIND_COMPUTE_INSTANCE, namespace, name)
+                latest.status = new_status.copy()
+                yield UpdateStatus(latest)
+                return
+            except (Conflict, ServerError, ApiTimeout):
+                if attempt == STATUS_WRITE_ATTEMPTS:
+                    raise
+                yield log("Status update failed, retrying", attempt=attempt)
+                yield Sleep(min(STATUS_WRITE_MAX_DELAY_S, self.retry_delay_s() * 2 ** (attempt - 1)))
+
+    # -- provisioning -----------------------------------------------------------------------------------
+    def handle_provisioning(self, instance: ComputeInstance) -> Co[ReconcileResult]:
+        """Fixes F6 (a spec change never gets a new job), F9 (a terminal job re-polled to Unknown), F3/F4 (orphans).
+
+        §5 triggers only when there is no provision job: once one has an id it is polled forever, whatever
+        the spec, and the EDA provider answers Unknown even for a job AAP reported Succeeded. Here a job whose
+        ending is recorded is never polled again; if the spec's config version differs from the one that job
+        was launched with, a new job is launched. A launch whose outcome is unknown (still in flight after a
+        restart or a lost answer) is settled from its effects first. Everything else is the reference's.
+        """
+        if self.is_manual(instance) or self.provider is None:
+            return (yield from super().handle_provisioning(instance))
+        mark = LaunchMark.read(instance.status, JobType.PROVISION)
+        if mark is not None and mark.in_flight:
+            return (yield from self.settle_orphan_provision(instance, self.provider, mark))
+        latest = find_latest_job_by_type(instance.status.jobs, JobType.PROVISION)
+        if latest is not None and latest.job_id and latest.state.is_terminal:
+            return (yield from self.after_finished_provision(instance, self.provider, latest))
+        return (yield from super().handle_provisioning(instance))
+
+    def handle_configuration_applied(self, instance: ComputeInstance) -> Co[ReconcileResult]:
+        """Fixes F3 when the unrecorded job ended before the restarted operator looked: settle it from its effects.
+
+        With the config already applied the reference only polls a recorded, non-terminal job (§4 step 9),
+        so a launch still in flight would never be looked at (an EDA job never recorded). Minimal: the
+        reference step runs first; the in-flight launch is settled only if it did not get there.
+        """
+        latest = find_latest_job_by_type(instance.status.jobs, JobType.PROVISION)
+        result = yield from super().handle_configuration_applied(instance)
+        mark = LaunchMark.read(instance.status, JobType.PROVISION)
+        polled = latest is not None and not latest.state.is_terminal
+        if polled or mark is None or not mark.in_flight or self.is_manual(instance) or self.provider is None:
+            return result
+        return (yield from self.settle_orphan_provision(instance, self.provider, mark))
+
+    def trigger_provision(self, instance: ComputeInstance, provider: ProvisioningProvider) -> Co[ReconcileResult]:
+        """Fixes F3 (crash between launch and record), F4 (timed-out launch recorded as failed) and F5 (rate window).
+
+        The reference records a launch only in the status write after it, and records a launch whose answer
+        timed out as a failed trigger (id ""), which the next reconcile triggers again. Here the launch is
+        marked in flight (persisted) right before the request goes out; an unanswered launch leaves the mark
+        in flight for `settle_orphan_provision`; any other answer goes to the reference handling unchanged.
+        A rate-limited webhook requeues after the time left in the window, not the time elapsed (§10.1).
+        Fixes F12 too: no trigger lands in the same whole second as the latest entry of its type, whose
+        timestamp would tie with it (§8: ties go to the older entry, so a failed trigger stays "latest").
+        """
+        hold = yield from self.same_second_hold_s(instance, JobType.PROVISION)
+        if hold > 0:
+            return ReconcileResult(requeue_after_s=hold)
+        answer = yield from drive(provider.trigger_provision(instance),
+                                  lambda: self.write_launch_mark(instance, JobType.PROVISION))
+        if answer.unanswered:
+            yield log("Provision launch unanswered: its job may exist, waiting for its effects", error=answer.error)
+            return self.poll_requeue()
+        self.settle_launch_mark(instance, JobType.PROVISION, answer)
+        result = yield from super().trigger_provision(instance, Answered(provider, answer))
+        return self.rate_window_left(result, answer)
+
+    def poll_provision_job(self, instance: ComputeInstance, provider: ProvisioningProvider,
+                           latest: JobRecord) -> Co[ReconcileResult]:
+        """Fixes F7 (a purged provision job answers 404 forever) and F9 (EDA cannot see any job's end).
+
+        When the provider cannot tell the job's state — AAP answers 404 (purged, or an EDA id), or the EDA
+        provider answers Unknown — the job's last effect decides: the reconciled-config-version annotation
+        carrying the config it was launched with means it succeeded; a purged AAP job without it failed, and
+        so did one still unseen after the create playbook's own bound (`OUTCOME_BOUND_S`). Otherwise the
+        answer goes to the reference handling unchanged.
+        """
+        answer = yield from drive(provider.get_provision_status(instance, latest.job_id))
+        hidden = answer.value is not None and answer.value.state is JobState.UNKNOWN
+        if hidden or (answer.error is not None and is_not_found(answer.error)):
+            inferred = self.infer_provision_end(instance, latest, answer, (yield Now()))
+            if inferred is not None:
+                return inferred
+        return (yield from super().poll_provision_job(instance, Answered(provider, answer), latest))
+
+    # -- deprovisioning ---------------------------------------------------------------------------------
+    def handle_delete(self, instance: ComputeInstance) -> Co[ReconcileResult]:
+        """Fixes F13 (a deletion handed to a human under `manual` stays stuck once `manual` is cleared).
+
+        Under `manual` the reference removes its base finalizer without deprovisioning (§2.6); the CR then
+        waits for the create playbook's `computeinstance-aap` finalizer, which only a delete playbook removes,
+        and §6 step 2 never deprovisions an object without the base finalizer. Once the CR is managed again
+        and still held by that finalizer, the hardened controller deprovisions it (there is no base finalizer
+        left to remove: the delete playbook's removal of its own lets the API server delete the object).
+        """
+        if FINALIZER_COMPUTE_INSTANCE in instance.metadata.finalizers or self.is_manual(instance) \
+                or not aap_finalizer(instance):
+            return (yield from super().handle_delete(instance))
+        instance.status.phase = Phase.DELETING
+        yield log("Deprovisioning a CR whose base finalizer was removed under manual management")
+        return (yield from self.handle_deprovisioning(instance))
+
+    def handle_deprovisioning(self, instance: ComputeInstance) -> Co[ReconcileResult]:
+        """Fixes F2 (EDA delete webhook while the create job runs) and F3/F4 for the delete launch.
+
+        The reference sends the delete webhook at once (EDA cannot cancel, §10.3), or skips deprovisioning
+        and lets the CR go while the create job still runs; the AAP provider does the same for an EDA-launched
+        provision job once the phase is Deleting (§11.4). Here, before any delete launch, a provision job
+        whose end the provider cannot see is waited for (`provision_outcome_unknown`), and a delete launch
+        still in flight is settled from its effects. Everything else is the reference's.
+        """
+        if self.is_manual(instance) or self.provider is None:
+            return (yield from super().handle_deprovisioning(instance))
+        latest = find_latest_job_by_type(instance.status.jobs, JobType.DEPROVISION)
+        if latest is None or latest.job_id == "":
+            mark = LaunchMark.read(instance.status, JobType.DEPROVISION)
+            if mark is not None and mark.in_flight:
+                return (yield from self.settle_orphan_deprovision(instance, self.provider, mark))
+            if mark is not None and mark.done_unrecorded:
+                return ReconcileResult()  # an unrecorded delete job removed the finalizer: deprovisioned
+            reason = yield from self.provision_outcome_unknown(instance, self.provider)
+            if reason:
+                yield log("Not deprovisioning yet: the provision job may still run", reason=reason)
+                return self.poll_requeue()
+        return (yield from super().handle_deprovisioning(instance))
+
+    def trigger_deprovision(self, instance: ComputeInstance,
+                            provider: ProvisioningProvider) -> Co[ReconcileResult | None]:
+        """Fixes F3/F4 for deprovisioning (a second delete job after a crash or a timed-out launch) and F5.
+
+        The same write-ahead launch mark as `trigger_provision`, written only when a delete launch request
+        actually goes out (not while the AAP provider waits for a cancel, nor when EDA skips).
+        """
+        hold = yield from self.same_second_hold_s(instance, JobType.DEPROVISION)
+        if hold > 0:
+            return ReconcileResult(requeue_after_s=hold)
+        answer = yield from drive(provider.trigger_deprovision(instance),
+                                  lambda: self.write_launch_mark(instance, JobType.DEPROVISION))
+        if answer.unanswered:
+            yield log("Deprovision launch unanswered: its job may exist, waiting for its effects", error=answer.error)
+            return self.poll_requeue()
+        self.settle_launch_mark(instance, JobType.DEPROVISION, answer)
+        result = yield from super().trigger_deprovision(instance, Answered(provider, answer))
+        return None if result is None else self.rate_window_left(result, answer)
+
+    def poll_deprovision_job(self, instance: ComputeInstance, provider: ProvisioningProvider,
+                             latest: JobRecord) -> Co[ReconcileResult]:
+        """Fixes F7 (purged delete job: 404 keeps the CR Deleting), F8 (AAP polling an EDA id) and F11.
+
+        A recorded ending is not polled again. A 404 is decided by the delete playbook's last effect, the
+        removal of the `computeinstance-aap` finalizer (the EDA provider's own protocol, §10.3). A delete
+        job whose end no provider can see (F11: EDA never reports a failure) is recorded Failed with
+        blockDeletionOnFailure once the finalizer outlives the playbook's own bound, as AAP's would be.
+        """
+        if latest.state.is_terminal:
+            return self.finished_deprovision(latest)
+        answer = yield from drive(provider.get_deprovision_status(instance, latest.job_id))
+        if answer.error is not None and is_not_found(answer.error):
+            result = self.deprovision_by_finalizer(instance, latest)
+        else:
+            result = yield from super().poll_deprovision_job(instance, Answered(provider, answer), latest)
+        now = yield Now()
+        return self.bound_unseen_deprovision(instance, provider, latest, result, now)
+
+    # -- helpers (not overrides) ------------------------------------------------------------------------
+    def write_launch_mark(self, instance: ComputeInstance, job_type: JobType) -> Co[None]:
+        """Persist "a launch is in flight" before the launch request goes out; on failure nothing is launched."""
+        now = yield Now()
+        before = instance.status.copy()
+        LaunchMark.intended(instance, job_type, now, self.config.provider).store(instance.status, REASON_IN_FLIGHT)
+        yield log("Recording the launch before sending it", type=job_type.value)
+        try:
+            yield from self.update_status_with_retry(instance.metadata.namespace, instance.metadata.name,
+                                                     instance.status)
+        except Exception:
+            instance.status.conditions = before.conditions
+            raise
+
+    def same_second_hold_s(self, instance: ComputeInstance, job_type: JobType) -> Co[float]:
+        """F12: how long to wait so a new entry's whole-second timestamp is later than the latest one's (0: none)."""
+        latest = find_latest_job_by_type(instance.status.jobs, job_type)
+        if latest is None:
+            return 0.0
+        now: float = yield Now()
+        next_second = math.floor(latest.timestamp) + 1.0
+        if now >= next_second:
+            return 0.0
+        yield log("Holding the trigger to the next second, so its entry cannot tie with the latest one",
+                  latest=latest.job_id or "''")
+        return next_second - now
+
+    @staticmethod
+    def settle_launch_mark(instance: ComputeInstance, job_type: JobType, answer: Answer[Any]) -> None:
+        """The launch was answered: the same status write records the job (or the failed trigger)."""
+        mark = LaunchMark.read(instance.status, job_type)
+        if answer.launched and mark is not None and mark.in_flight:
+            mark.settle(instance.status, Settled.RECORDED if answer.error is None else Settled.FAILED)
+
+    def rate_window_left(self, result: ReconcileResult, answer: Answer[Any]) -> ReconcileResult:
+        """F5: requeue after the time left in the webhook window; the reference uses the time elapsed (§10.1)."""
+        limited = errors_as(answer.error, RateLimitError)
+        if limited is None:
+            return result
+        left = self.config.minimum_request_interval_s - limited.retry_after_s
+        return ReconcileResult(requeue_after_s=max(left, 0.001))
+
+    def after_finished_provision(self, instance: ComputeInstance, provider: ProvisioningProvider,
+                                 latest: JobRecord) -> Co[ReconcileResult]:
+        """A recorded ending: launch again for a changed spec; else keep the outcome (Failed ⇒ phase Failed)."""
+        launched_with = self.launch_version(instance, latest)
+        if instance.status.desired_config_version != launched_with:
+            yield log("The spec changed since the latest provision job was launched, provisioning it",
+                      desired=instance.status.desired_config_version, launched=launched_with)
+            return (yield from self.trigger_provision(instance, provider))
+        if not latest.state.is_successful:
+            instance.status.phase = Phase.FAILED
+        return ReconcileResult()
+
+    def infer_provision_end(self, instance: ComputeInstance, latest: JobRecord, answer: Answer[ProvisionStatus],
+                            now: float) -> ReconcileResult | None:
+        """The end of a job the provider cannot see, from the annotation; None if it tells nothing yet."""
+        if applied(instance, self.launch_version(instance, latest)):
+            self.update_job(instance, latest.with_changes(state=JobState.SUCCEEDED, message=APPLIED_MESSAGE))
+            return ReconcileResult()
+        purged = answer.error is not None and latest.job_id.isdigit()  # AAP purges only jobs that have ended
+        if not purged and now - latest.timestamp < OUTCOME_BOUND_S:
+            return None
+        self.update_job(instance, latest.with_changes(state=JobState.FAILED,
+                                                      message=PURGED_MESSAGE if purged else UNSEEN_FAILURE_MESSAGE))
+        instance.status.phase = Phase.FAILED
+        return ReconcileResult()
+
+    def finished_deprovision(self, latest: JobRecord) -> ReconcileResult:
+        """§7 step 4's decision on a recorded ending, without asking the provider to overwrite it."""
+        if latest.state.is_successful or not latest.block_deletion_on_failure:
+            return ReconcileResult()
+        return self.poll_requeue()
+
+    def deprovision_by_finalizer(self, instance: ComputeInstance, latest: JobRecord) -> ReconcileResult:
+        """A delete job AAP does not know (purged, or an EDA id): its last task removes `computeinstance-aap`."""
+        if not aap_finalizer(instance):
+            self.update_job(instance, latest.with_changes(state=JobState.SUCCEEDED, message=FINALIZER_GONE_MESSAGE))
+            return ReconcileResult()
+        if not is_eda_job_id(latest.job_id):
+            self.update_job(instance, latest.with_changes(state=JobState.FAILED, message=FINALIZER_KEPT_MESSAGE))
+            return self.finished_deprovision(latest.with_changes(state=JobState.FAILED))
+        self.update_job(instance, latest.with_changes(state=JobState.RUNNING, message=EDA_DELETE_WAIT_MESSAGE))
+        return self.poll_requeue()
+
+    def bound_unseen_deprovision(self, instance: ComputeInstance, provider: ProvisioningProvider,
+                                 latest: JobRecord, result: ReconcileResult, now: float) -> ReconcileResult:
+        """F11: an unseen delete job still "running" past the playbook's bound failed; block like AAP does."""
+        entry = find_job_by_id(instance.status.jobs, latest.job_id)
+        unseen = provider.name() == "eda" or is_eda_job_id(latest.job_id)
+        if entry is None or entry.state.is_terminal or not unseen or now - latest.timestamp < OUTCOME_BOUND_S:
+            return result
+        self.update_job(instance, entry.with_changes(state=JobState.FAILED, message=UNSEEN_END_MESSAGE,
+                                                     block_deletion_on_failure=True))
+        return self.poll_requeue()

@@ -21,7 +21,7 @@ run: $(STAMP) graphviz
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check models sim tests
+	$(BIN)/ruff check models sim tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

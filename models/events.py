@@ -8,7 +8,9 @@ a class names in ``OBJECT_FIELDS`` — API objects (anything with ``to_dict``), 
 from __future__ import annotations
 
 import dataclasses
+import operator
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
@@ -60,11 +62,28 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# Values that are their own JSON form: `_plain` returns them unchanged, so the hot path skips the call.
+# Exact types only (a StrEnum or IntEnum member is a subclass and still goes through `_plain`).
+_SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+_PAYLOAD_NAMES: dict[type[Event], tuple[str, ...]] = {}
+
+
+def _payload_names(cls: type[Event]) -> tuple[str, ...]:
+    names = _PAYLOAD_NAMES.get(cls)
+    if names is None:
+        names = _PAYLOAD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls)[3:])
+    return names
+
+
 def event_to_dict(event: Event) -> dict[str, Any]:
     """The JSON form of an event: seq, t, actor, type, then the payload fields."""
-    d: dict[str, Any] = {"seq": event.seq, "t": event.t, "actor": event.actor, "type": type(event).__name__}
-    for f in dataclasses.fields(event)[3:]:
-        d[f.name] = _plain(getattr(event, f.name))
+    cls = type(event)
+    d: dict[str, Any] = {"seq": event.seq, "t": event.t, "actor": event.actor, "type": cls.__name__}
+    names = _PAYLOAD_NAMES.get(cls) or _payload_names(cls)
+    scalars = _SCALARS
+    for name in names:
+        value = getattr(event, name)
+        d[name] = value if type(value) in scalars else _plain(value)
     return d
 
 
@@ -96,30 +115,59 @@ class EventDecodeError(ValueError):
     """A dict that is not a known event (unknown type, missing or extra fields)."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Decoder:
+    """What decoding needs of one event class, worked out once: field names, object and enum fields."""
+
+    names: tuple[str, ...]
+    keys: frozenset[str]  # the names and "type": exactly the keys of a valid dict
+    objects: frozenset[str]
+    enums: dict[str, type[Enum]]
+    values: Callable[[dict[str, Any]], tuple[Any, ...]]  # the dict's values in field order (operator.itemgetter)
+
+
+_DECODERS: dict[type[Event], _Decoder] = {}
+
+
+def _decoder(cls: type[Event]) -> _Decoder:
+    found = _DECODERS.get(cls)
+    if found is None:
+        names = tuple(f.name for f in dataclasses.fields(cls))
+        # A field named "type" could never be given (the key names the class): no dict matches `keys` then.
+        keys = frozenset((*names, "type")) if "type" not in names else frozenset()
+        getter = operator.itemgetter(*names)
+        values = getter if len(names) > 1 else lambda d: (getter(d),)
+        found = _DECODERS[cls] = _Decoder(names, keys, frozenset(cls.OBJECT_FIELDS), _enum_fields(cls), values)
+    return found
+
+
 def event_from_dict(d: dict[str, Any]) -> Event:
     """Inverse of `event_to_dict`; raises EventDecodeError naming what is wrong."""
     type_name = d.get("type")
     cls = EVENT_TYPES.get(type_name) if isinstance(type_name, str) else None
     if cls is None:
         raise EventDecodeError(f"unknown event type {type_name!r}")
-    names = [f.name for f in dataclasses.fields(cls)]
-    given = set(d) - {"type"}
-    missing = [n for n in names if n not in given]
-    extra = sorted(given - set(names))
-    if missing or extra:
+    dec = _DECODERS.get(cls) or _decoder(cls)
+    if d.keys() != dec.keys:
+        given = set(d) - {"type"}
+        missing = [n for n in dec.names if n not in given]
+        extra = sorted(given - set(dec.names))
         raise EventDecodeError(f"event {type_name}: missing fields {missing}, unexpected fields {extra}")
-    kwargs: dict[str, Any] = {}
-    enums = _enum_fields(cls)
-    for n in names:
+    if not dec.objects and not dec.enums:
+        plain = dec.values(d)
+        if _SCALARS.issuperset(map(type, plain)):  # the common case: every value is its own decoded form
+            return cls(*plain)
+    values: list[Any] = []
+    objects, enums, scalars = dec.objects, dec.enums, _SCALARS
+    for n in dec.names:
         v = d[n]
-        if n in cls.OBJECT_FIELDS and v is not None:
-            v = object_from_dict(v) if isinstance(v, dict) else tuple(object_from_dict(o) for o in v)
+        if n in objects and v is not None:
+            values.append(object_from_dict(v) if isinstance(v, dict) else tuple(object_from_dict(o) for o in v))
         elif n in enums and v is not None:
-            v = enums[n](v)
+            values.append(enums[n](v))
         else:
-            v = _tupled(v)
-        kwargs[n] = v
-    return cls(**kwargs)
+            values.append(v if type(v) in scalars else _tupled(v))
+    return cls(*values)
 
 
 # A small set of run-level facts every log carries; the world parts define their own events elsewhere.

@@ -24,9 +24,13 @@ class Phase(StrEnum):
     DELETING = "Deleting"
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class OwnerReference:
-    """A metadata.ownerReferences entry; `controller` is False for the CI → Tenant references (§2.8)."""
+    """A metadata.ownerReferences entry; `controller` is False for the CI → Tenant references (§2.8).
+
+    Frozen, so copies of an object share its references: a Tenant owned by thousands of instances is
+    copied on every cached read, and copying each reference made that the cost of a reconcile at scale.
+    """
 
     kind: str
     name: str
@@ -66,8 +70,7 @@ class ObjectMeta:
             generation=self.generation, creation_timestamp=self.creation_timestamp,
             deletion_timestamp=self.deletion_timestamp, labels=dict(self.labels),
             annotations=dict(self.annotations), finalizers=list(self.finalizers),
-            owner_references=[OwnerReference(o.kind, o.name, o.uid, o.api_version, o.controller)
-                              for o in self.owner_references],
+            owner_references=list(self.owner_references),  # the entries are frozen: shared, not copied
         )
 
     @property
@@ -257,13 +260,10 @@ class ComputeInstance:
 
     def with_status_of(self, other: KubeObject) -> ComputeInstance:
         assert isinstance(other, ComputeInstance), "status can only be taken from an object of the same kind"
-        out = self.deepcopy()
-        out.status = other.status.copy()
-        return out
+        return ComputeInstance(self.metadata.copy(), self.spec.copy(), other.status.copy(), self.kind)
 
     def persisted(self) -> ComputeInstance:
-        out = self.deepcopy()
-        out.status = self.status.persisted()
+        out = ComputeInstance(self.metadata.copy(), self.spec.copy(), self.status.persisted(), self.kind)
         if out.spec.restart_requested_at is not None:  # metav1.Time: whole seconds once stored
             out.spec.restart_requested_at = persist_time(out.spec.restart_requested_at)
         return out
@@ -309,9 +309,7 @@ class GenericObject:
         return self.status
 
     def with_status_of(self, other: KubeObject) -> GenericObject:
-        out = self.deepcopy()
-        out.status = _json_copy(other.status_dict())
-        return out
+        return GenericObject(self.kind, self.metadata.copy(), _json_copy(self.spec), _json_copy(other.status_dict()))
 
     def persisted(self) -> GenericObject:
         return self.deepcopy()

@@ -24,7 +24,7 @@ from sim.checks.base import CheckRun, Violation
 from sim.kernel.choice import Choice, ChoiceSource, RecordedChoiceSource, SeededChoiceSource
 from sim.kernel.errors import SimError
 from sim.kernel.logfile import Digest, LogHeader, LogWriter, read_log, refuse_overwrite
-from sim.kernel.projection import fold, new_projections, snapshot
+from sim.kernel.projection import fold, new_projections, snapshot, subscribe_projections
 from sim.operator.registry import DEFAULT_CONTROLLER, resolve_controller
 from sim.scenarios.expectations import judge
 from sim.scenarios.loader import load_scenario, parse_scenario
@@ -89,8 +89,7 @@ def run_scenario(name_or_path_or_scenario: str | os.PathLike[str] | Scenario, *,
     world = World(config, source, controller=cls, keep_events=keep_events)
     checks, projections = CheckRun(), new_projections()
     log = world.kernel.log
-    for name in sorted(projections):
-        log.subscribe(projections[name].apply)
+    subscribe_projections(log, projections)
     log.subscribe(checks.apply)
     writer = _writer(log_path, scenario, seed, spec, overrides, overwrite)
     digest = Digest()

@@ -17,7 +17,8 @@ import json
 from collections.abc import Generator
 from dataclasses import asdict, dataclass
 from datetime import timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, ClassVar
 
 import simpy
 
@@ -145,11 +146,15 @@ class AapJobRecord:
 class AapJobs:
     """Projection `aap`: every job the controller ever launched, by id — the ground truth for race checks."""
 
+    event_types: ClassVar[tuple[type[Event], ...]]  # AAP_EVENTS, set below once they are defined
+
     def __init__(self) -> None:
         self.jobs: dict[int, AapJobRecord] = {}
         self._by_instance: dict[tuple[str, str], list[AapJobRecord]] = {}
 
     def apply(self, event: Event) -> None:
+        if not isinstance(event, _FOLDED):  # one check for the many events that are not AAP's
+            return
         if isinstance(event, AapJobLaunched):
             job = self.jobs[event.job_id] = AapJobRecord(
                 event.job_id, event.template, event.template_type, event.playbook, event.instance_namespace,
@@ -180,13 +185,21 @@ class AapJobs:
 
 register_projection("aap", AapJobs)
 AAP_EVENTS = (AapJobLaunched, AapJobTransitioned, AapJobPurged)
+_FOLDED = AapJobs.event_types = AAP_EVENTS
+
+
+@lru_cache(maxsize=4096)
+def _iso(t: float) -> str:
+    return (SIM_EPOCH + timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def iso_time(t: float | None) -> str | None:
-    """Simulated seconds as AAP writes timestamps (`2026-02-16T00:00:05.250000Z`), None stays None."""
+    """Simulated seconds as AAP writes timestamps (`2026-02-16T00:00:05.250000Z`), None stays None.
+
+    Cached: every poll of a job formats the same start and end times again."""
     if t is None:
         return None
-    return (SIM_EPOCH + timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return _iso(t)
 
 
 @dataclass
@@ -219,6 +232,7 @@ class FakeAap:
         kernel.log.subscribe(self.jobs.apply, *AAP_EVENTS)
         self._runs: dict[int, _JobRun] = {}  # active jobs only
         self._extra_vars: dict[int, Any] = {}  # until the job is purged
+        self._extra_vars_json: dict[int, str] = {}  # their JSON text, made on the first GET (never changes)
         self._next_id = config.aap_first_job_id
         self._requests = 0
         self._armed: list[tuple[str, str]] = []  # (template or "", step or "") in arming order
@@ -268,6 +282,7 @@ class FakeAap:
             return False
         self._transition(job_id, "purge")
         del self._extra_vars[job_id]
+        self._extra_vars_json.pop(job_id, None)
         self.kernel.record(AapJobPurged, ACTOR, job_id=job_id)
         return True
 
@@ -373,7 +388,10 @@ class FakeAap:
     def _draw_fault(self, n: int) -> str:
         cfg, c = self.config, self.kernel.choices
         rates = (cfg.aap_server_error_rate, cfg.aap_timeout_rate, cfg.aap_timeout_applied_rate)
-        if not c.chance(STREAM, f"req/{n}/fault", sum(rates)):
+        total = sum(rates)
+        if total <= 0.0:  # `chance` would decide without drawing: skip building the choice's name
+            return ""
+        if not c.chance(STREAM, f"req/{n}/fault", total):
             return ""
         u = c.uniform(STREAM, f"req/{n}/fault_kind", 0.0, sum(rates))
         for kind, rate in zip(FAULTS, rates, strict=True):
@@ -438,8 +456,16 @@ class FakeAap:
         return HttpResponse(200, {
             "id": job_id, "type": "job" if job.template_type == "job" else "workflow_job", "name": job.template,
             "status": job.status, "failed": job.status in ("failed", "error"), "started": iso_time(job.started_t),
-            "finished": iso_time(job.finished_t), "extra_vars": json.dumps(self._extra_vars[job_id]),
+            "finished": iso_time(job.finished_t), "extra_vars": self._extra_vars_text(job_id),
             "result_traceback": job.result_traceback})
+
+    def _extra_vars_text(self, job_id: int) -> str:
+        """`json.dumps` of the job's extra vars, once per job: nothing changes them after the launch, and every
+        poll of the job serves them again."""
+        text = self._extra_vars_json.get(job_id)
+        if text is None:
+            text = self._extra_vars_json[job_id] = json.dumps(self._extra_vars[job_id])
+        return text
 
     def _cancel(self, method: str, job_id: int) -> HttpResponse:
         job = self._visible(job_id)

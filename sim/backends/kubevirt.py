@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import simpy
 
@@ -122,6 +122,8 @@ class CloudVm:
 
 class CloudLedger:
     """Projection `cloud`: every real VM ever provisioned, by vm id in creation order."""
+
+    event_types: ClassVar[tuple[type[Event], ...]] = VM_EVENTS
 
     def __init__(self) -> None:
         self.vms: dict[str, CloudVm] = {}

@@ -186,7 +186,8 @@ class Playbooks:
             yield k.env.timeout(k.choices.duration(STREAM, f"{name}_s", dist))
         if forced:
             raise StepFailed(f"injected failure of task {step}")
-        if k.choices.chance(STREAM, f"{name}/fails", self.config.playbook_step_failure_rate):
+        rate = self.config.playbook_step_failure_rate
+        if not rate <= 0.0 and k.choices.chance(STREAM, f"{name}/fails", rate):  # <= 0: no draw, no name to build
             raise StepFailed(f"task {step} failed (simulated infrastructure error)")
         yield from body(run)
 

@@ -49,6 +49,12 @@ class EventChecker(Checker):
             for handler in handlers:
                 handler(event)
 
+    def handlers_for(self, cls: type[Event]) -> tuple[Handler, ...]:
+        """This checker's handlers for `cls` (routes are set up in `__init__`), so `CheckRun` can call them directly."""
+        if type(self).apply is not EventChecker.apply:  # a subclass that dispatches itself
+            return (self.apply,)
+        return tuple(self._routes.get(cls, ()))
+
 
 def subject(key: Key) -> str:
     """How a violation names an instance: "namespace/name"."""

@@ -17,6 +17,9 @@ class EventLog:
     Subscribers for a specific event class are called before catch-all subscribers, each group in the
     order they subscribed, so projections (subscribed first, by type) are up to date when checkers run.
     With ``keep=False`` events are only dispatched (and counted), not held in memory.
+
+    The handlers of each event class (its own, then the catch-all ones) are joined into one tuple on the
+    first event of that class and reused until the next `subscribe`: every event of a run passes here.
     """
 
     def __init__(self, *, keep: bool = True) -> None:
@@ -25,6 +28,7 @@ class EventLog:
         self.count = 0
         self._by_type: dict[type[Event], list[Handler]] = {}
         self._all: list[Handler] = []
+        self._dispatch: dict[type[Event], tuple[Handler, ...]] = {}
 
     def subscribe(self, handler: Handler, *types: type[Event]) -> None:
         """Call `handler(event)` for every appended event of one of `types` (all events if none given)."""
@@ -32,6 +36,11 @@ class EventLog:
             self._all.append(handler)
         for t in types:
             self._by_type.setdefault(t, []).append(handler)
+        self._dispatch.clear()
+
+    def _handlers(self, cls: type[Event]) -> tuple[Handler, ...]:
+        handlers = self._dispatch[cls] = (*self._by_type.get(cls, ()), *self._all)
+        return handlers
 
     def next_seq(self) -> int:
         return self.count
@@ -44,9 +53,10 @@ class EventLog:
         self.count += 1
         if self.keep:
             self.events.append(event)
-        for h in self._by_type.get(type(event), ()):
-            h(event)
-        for h in self._all:
+        handlers = self._dispatch.get(type(event))
+        if handlers is None:
+            handlers = self._handlers(type(event))
+        for h in handlers:
             h(event)
         return event
 

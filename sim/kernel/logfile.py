@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -42,9 +42,38 @@ def python_version() -> str:
     return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
+def _dumps(d: dict[str, Any]) -> str:
+    return json.dumps(d, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _compact_encoder() -> Callable[[dict[str, Any]], str]:
+    """`_dumps`, without building a JSONEncoder and a C encoder for every line (what json.dumps does per call).
+
+    The C encoder is the one `json.dumps` itself uses for these options; it is made once, without the
+    circular-reference check (event payloads are trees). A value it cannot encode (or a cycle) falls back
+    to `_dumps`, which raises the usual error.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _dumps
+    fail = json.JSONEncoder().default
+    encoder = make(None, fail, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+
+    def encode(d: dict[str, Any]) -> str:
+        try:
+            return "".join(encoder(d, 0))
+        except (TypeError, ValueError, RecursionError):
+            return _dumps(d)
+
+    return encode
+
+
+_encode_dict = _compact_encoder()
+
+
 def encode_event(event: Event) -> str:
     """One event as its canonical JSON line (no trailing newline)."""
-    return json.dumps(event_to_dict(event), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _encode_dict(event_to_dict(event))
 
 
 class Digest:
@@ -55,8 +84,7 @@ class Digest:
         self.count = 0
 
     def add_line(self, line: str) -> None:
-        self._h.update(line.encode("utf-8"))
-        self._h.update(b"\n")
+        self._h.update((line + "\n").encode("utf-8"))
         self.count += 1
 
     def add(self, event: Event) -> None:
@@ -200,60 +228,118 @@ def iter_log(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
             raise _err(p, None, "the file is not UTF-8 text", "pass a log written by `python -m sim`") from exc
 
 
+def _make_loads() -> Callable[[str], Any]:
+    """`json.loads` for one line of a log, calling the C scanner directly on the common case (a line that is
+    exactly one JSON value); anything else — whitespace around it, a BOM, invalid JSON — goes through
+    `json.loads`, which gives the usual result or error."""
+    decoder = json.JSONDecoder()
+    scan: Callable[[str, int], tuple[Any, int]] = decoder.scan_once  # type: ignore[attr-defined]  # set in __init__
+    slow = json.loads
+
+    def loads(line: str) -> Any:
+        try:
+            value, end = scan(line, 0)
+        except StopIteration:
+            return slow(line)
+        if end != len(line):
+            return slow(line)
+        return value
+
+    return loads
+
+
+_loads = _make_loads()
+
+
+class LogReader:
+    """Reads a saved log one event at a time, verifying it as it goes: memory does not grow with the log.
+
+    `events()` yields each event; once it is exhausted the whole file has been checked (header, sequence
+    numbers, footer, event count, digest) and `header`, `digest`, `choices` and `count` are set. A problem
+    raises `LogFileError` where it is found — for a bad footer or digest, after every event was yielded, so
+    a consumer that must not act on an unverified log collects first (as `read_log` does) or discards
+    what it folded when the error comes.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.header: LogHeader | None = None
+        self.digest = ""
+        self.choices: list[Choice] = []
+        self.count = 0
+
+    def events(self) -> Iterator[Event]:
+        p = self.path
+        header: LogHeader | None = None
+        digest = Digest()
+        footer: dict[str, Any] | None = None
+        footer_line = 0
+        lineno = 0
+        count = 0
+        loads = _loads
+        for lineno, raw in iter_log(p):
+            if footer is not None:
+                raise _err(p, lineno, "there is data after the footer line",
+                           "remove the extra lines or re-create the log")
+            if not raw.endswith("\n"):
+                raise _err(p, lineno, "the last line is truncated (no newline at its end)",
+                           "the run that wrote it was interrupted; re-run it to get a whole log",
+                           rule="every line of a log ends with a newline")
+            line = raw[:-1]
+            if header is None:
+                header = self.header = _parse_header(p, line)
+                continue
+            try:
+                d = loads(line)
+            except json.JSONDecodeError as exc:
+                raise _err(p, lineno, f"the line is not valid JSON ({exc.msg} at column {exc.colno})",
+                           "the file was edited or damaged; re-create it from its seed") from exc
+            if not isinstance(d, dict):
+                raise _err(p, lineno, "the line is not a JSON object", "re-create the log from its seed")
+            if d.get("footer") is True:
+                footer, footer_line = d, lineno
+                continue
+            try:
+                event = event_from_dict(d)
+            except (EventDecodeError, TypeError, ValueError, KeyError) as exc:
+                raise _err(p, lineno, f"the line is not a valid event: {exc}",
+                           "the file was edited or written by another simulator version; re-create it") from exc
+            if event.seq != count:
+                raise _err(p, lineno, f"event seq {event.seq} where {count} was expected",
+                           "the file was edited (lines removed or reordered); re-create it from its seed")
+            digest.add_line(line)
+            count += 1
+            self.count = count
+            yield event
+        if header is None:
+            raise _err(p, 1, "the file is empty", "pass a log written by `python -m sim ... --log FILE`")
+        if footer is None:
+            raise _err(p, lineno + 1, "the footer line (event count and digest) is missing: the log is truncated",
+                       "the run that wrote it was interrupted; re-run it to get a whole log")
+        if footer.get("events") != count:
+            raise _err(p, footer_line, f"the footer counts {footer.get('events')} events but the file has {count}",
+                       "the file was edited; re-create it from its seed")
+        if footer.get("digest") != digest.hexdigest():
+            raise _err(p, footer_line, "digest mismatch: the event lines do not hash to the digest in the footer",
+                       "the file was edited or damaged; re-create it from its seed",
+                       rule="a log's SHA-256 digest covers every event line exactly as written")
+        try:
+            self.choices = [Choice.from_list(c) for c in footer.get("choices", [])]
+        except (ValueError, TypeError) as exc:
+            raise _err(p, footer_line, f"the choice tape is malformed: {exc}",
+                       "re-create the log from its seed") from exc
+        self.digest = digest.hexdigest()
+
+
+def iter_events(path: str | os.PathLike[str]) -> Iterator[Event]:
+    """The events of a saved log one by one (streaming, bounded memory), verified as `LogReader` says."""
+    return LogReader(path).events()
+
+
 def read_log(path: str | os.PathLike[str]) -> SavedLog:
     """Read and verify a saved log: header, every event, footer, digest."""
-    p = Path(path)
-    header: LogHeader | None = None
-    events: list[Event] = []
-    digest = Digest()
-    footer: dict[str, Any] | None = None
-    footer_line = 0
-    lineno = 0
-    for lineno, raw in iter_log(p):
-        if footer is not None:
-            raise _err(p, lineno, "there is data after the footer line", "remove the extra lines or re-create the log")
-        if not raw.endswith("\n"):
-            raise _err(p, lineno, "the last line is truncated (no newline at its end)",
-                       "the run that wrote it was interrupted; re-run it to get a whole log",
-                       rule="every line of a log ends with a newline")
-        line = raw[:-1]
-        if header is None:
-            header = _parse_header(p, line)
-            continue
-        try:
-            d = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise _err(p, lineno, f"the line is not valid JSON ({exc.msg} at column {exc.colno})",
-                       "the file was edited or damaged; re-create it from its seed") from exc
-        if not isinstance(d, dict):
-            raise _err(p, lineno, "the line is not a JSON object", "re-create the log from its seed")
-        if d.get("footer") is True:
-            footer, footer_line = d, lineno
-            continue
-        try:
-            event = event_from_dict(d)
-        except (EventDecodeError, TypeError, ValueError, KeyError) as exc:
-            raise _err(p, lineno, f"the line is not a valid event: {exc}",
-                       "the file was edited or written by another simulator version; re-create it") from exc
-        if event.seq != len(events):
-            raise _err(p, lineno, f"event seq {event.seq} where {len(events)} was expected",
-                       "the file was edited (lines removed or reordered); re-create it from its seed")
-        digest.add_line(line)
-        events.append(event)
-    if header is None:
-        raise _err(p, 1, "the file is empty", "pass a log written by `python -m sim ... --log FILE`")
-    if footer is None:
-        raise _err(p, lineno + 1, "the footer line (event count and digest) is missing: the log is truncated",
-                   "the run that wrote it was interrupted; re-run it to get a whole log")
-    if footer.get("events") != len(events):
-        raise _err(p, footer_line, f"the footer counts {footer.get('events')} events but the file has {len(events)}",
-                   "the file was edited; re-create it from its seed")
-    if footer.get("digest") != digest.hexdigest():
-        raise _err(p, footer_line, "digest mismatch: the event lines do not hash to the digest in the footer",
-                   "the file was edited or damaged; re-create it from its seed",
-                   rule="a log's SHA-256 digest covers every event line exactly as written")
-    try:
-        choices = [Choice.from_list(c) for c in footer.get("choices", [])]
-    except (ValueError, TypeError) as exc:
-        raise _err(p, footer_line, f"the choice tape is malformed: {exc}", "re-create the log from its seed") from exc
-    return SavedLog(path=p, header=header, events=events, digest=digest.hexdigest(), choices=choices)
+    reader = LogReader(path)
+    events = list(reader.events())
+    assert reader.header is not None, "a verified log has a header"
+    return SavedLog(path=reader.path, header=reader.header, events=events, digest=reader.digest,
+                    choices=reader.choices)

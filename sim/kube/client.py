@@ -74,6 +74,8 @@ class ApiClient:
         total = rates.total if write else min(1.0, rates.server_error + rates.timeout)
         n = self._calls
         self._calls += 1
+        if total <= 0.0:  # `chance` would decide without drawing: skip building the choice's name
+            return None
         if not self.kernel.choices.chance(self._stream, f"{n}/{verb}/fault", total):
             return None
         kinds = [k for k in FAULT_KINDS if getattr(rates, k) > 0 and (write or k in ("server_error", "timeout"))]

@@ -43,10 +43,7 @@ class GarbageCollector:
 
     def _observe(self, event: ObjectStored | ObjectRemoved) -> None:
         if isinstance(event, ObjectRemoved):
-            uid = event.obj.metadata.uid
-            dependents = [key for key, obj in self.server.store.objects.items()
-                          if any(ref.uid == uid for ref in obj.metadata.owner_references)]
-            for key in sorted(dependents):
+            for key in self.server.store.dependents_of(event.obj.metadata.uid):
                 self._schedule(key)
         elif not event.obj.metadata.terminating and self.orphaned(event.obj):
             self._schedule((event.kind, event.namespace, event.name))

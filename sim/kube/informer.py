@@ -14,7 +14,7 @@ from __future__ import annotations
 import builtins
 import math
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -69,6 +69,9 @@ class Informer:
         self.incarnation = incarnation
         self._stream = f"informer/{manager}"
         self._objects: dict[str, dict[tuple[str, str], KubeObject]] = {}
+        # Per kind: (label, value) -> keys of the cached objects carrying it, so a labelled list does not
+        # sort and filter every object of the kind (a reconcile lists VMs by label on every pass).
+        self._labelled: dict[str, dict[tuple[str, str], dict[tuple[str, str], None]]] = {}
         self._handlers: dict[str, list[Handler]] = {}
         # Per object: changes observed but not yet applied, oldest first.
         self._pending: dict[str, deque[_InFlight]] = {}  # per kind: changes waiting for earlier ones
@@ -95,6 +98,7 @@ class Informer:
         store = self.server.store
         for (kind, ns, name), obj in sorted(store.objects.items()):
             self._objects.setdefault(kind, {})[(ns, name)] = obj
+            self._index(kind, (ns, name), None, obj)
         self.kernel.record(CacheListed, self.manager, manager=self.manager, incarnation=self.incarnation,
                            objects=len(store.objects), resource_version=store.resource_version)
         for kind in sorted(self._handlers):
@@ -107,6 +111,7 @@ class Informer:
         self.stopped = True
         self._pending.clear()
         self._objects.clear()
+        self._labelled.clear()
 
     def lag_spike(self, until_t: float, extra_lag: Dist) -> None:
         """Until simulated time `until_t`, every change observed gets an extra lag drawn from `extra_lag`."""
@@ -154,12 +159,30 @@ class Informer:
         deleted = isinstance(change, ObjectRemoved)
         if deleted:
             objs.pop(okey, None)
+            self._index(change.kind, okey, old, None)
         else:
             objs[okey] = change.obj
+            self._index(change.kind, okey, old, change.obj)
         self.kernel.record(CacheUpdated, self.manager, manager=self.manager, kind=change.kind,
                            namespace=change.namespace, name=change.name,
                            resource_version=change.resource_version, deleted=deleted)
         self._notify(WatchEvent(change.kind, change.obj, old, deleted=deleted, initial=False))
+
+    def _index(self, kind: str, okey: tuple[str, str], old: KubeObject | None, new: KubeObject | None) -> None:
+        """Move `okey` from the label entries of `old` to those of `new` (either may be None)."""
+        old_labels = old.metadata.labels if old is not None else {}
+        new_labels = new.metadata.labels if new is not None else {}
+        if old_labels == new_labels and old is not None and new is not None:
+            return
+        index = self._labelled.setdefault(kind, {})
+        for item in old_labels.items():
+            keys = index.get(item)
+            if keys is not None:
+                keys.pop(okey, None)
+                if not keys:
+                    del index[item]
+        for item in new_labels.items():
+            index.setdefault(item, {})[okey] = None
 
     def _notify(self, event: WatchEvent) -> None:
         for handler in self._handlers.get(event.kind, ()):
@@ -181,7 +204,10 @@ class Informer:
              labels: Mapping[str, str] | None = None) -> builtins.list[KubeObject]:
         """Private copies of the cached objects of `kind` in `namespace` ("" = all) carrying `labels`, by key."""
         objs = self._objects.get(kind, {})
-        return [objs[k].deepcopy() for k in sorted(objs)
+        keys: Iterable[tuple[str, str]] = objs
+        if labels:  # only objects carrying the first label can match: start from its index entry
+            keys = self._labelled.get(kind, {}).get(next(iter(labels.items())), {})
+        return [objs[k].deepcopy() for k in sorted(keys)
                 if (not namespace or k[0] == namespace)
                 and (not labels or all(objs[k].metadata.labels.get(lk) == lv for lk, lv in labels.items()))]
 

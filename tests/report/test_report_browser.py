@@ -70,3 +70,22 @@ def test_the_screenshot_has_the_window_size_and_is_not_blank(browser: str, repor
     assert (stats.width, stats.height) == WINDOW
     assert stats.non_background > 0.10 * stats.width * stats.height, stats
     assert stats.colours > 50, f"a rendered report has many colours, not {stats.colours}"
+
+
+@pytest.fixture(scope="module")
+def finding_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report of a real finding, written by the CLI: EDA deletes while the create job still runs."""
+    from sim.cli import main
+
+    path = tmp_path_factory.mktemp("finding") / "delete-during-provision-eda.html"
+    assert main(["scenario", "delete-during-provision-eda", "--seed", "1", "--quiet", "--html", str(path)]) == 0
+    return path
+
+
+def test_the_report_of_a_real_finding_marks_its_violations_in_the_browser(browser: str, finding_report: Path) -> None:
+    run = run_browser(browser, finding_report, "--dump-dom")
+    assert dom_attribute(run.dom, "data-ready") == "1"
+    assert not run.console, "\n".join(run.console)
+    assert {lane for lane, _ in LANES if lane != "other"} <= set(re.findall(r'data-lane="([^"]+)"', run.dom))
+    assert len(re.findall(r'class="violation-marker[^"]*"', run.dom)) >= 2
+    assert "no-deprovision-during-provision" in run.dom and "no-leak-on-removal" in run.dom

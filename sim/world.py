@@ -31,6 +31,7 @@ from sim.kernel.choice import ChoiceSource, Dist
 from sim.kernel.errors import ApiError, Conflict, SimError
 from sim.kernel.http import DEFAULT_LATENCY, HttpNetwork
 from sim.kernel.kernel import Kernel
+from sim.kernel.ordering import OrderedEnvironment, Strategy
 from sim.kube.apiserver import ApiServer
 from sim.kube.client import ApiClient, ApiFaultRates, ApiFaults
 from sim.kube.gc import GarbageCollector
@@ -71,6 +72,13 @@ class WorldConfig:
     network_latency_s: Dist = DEFAULT_LATENCY  # HTTP, one way
     gc_delay_s: Dist = field(default_factory=lambda: Dist.uniform(0.01, 0.5))  # owner gone → dependent deleted
     controller: str = "reference"  # the system under test: reference, a registered name, or module:Class
+    ordering: Strategy = "fifo"  # same-instant ties: fifo (plain simpy), random, or pct (sim.kernel.ordering)
+    pct_depth: int = 3  # with ordering = "pct": bugs of this depth get d-1 priority change points
+
+    def __post_init__(self) -> None:
+        if self.pct_depth < 1:
+            raise SimError(f"pct_depth = {self.pct_depth}", rule="the PCT depth is at least 1",
+                           fix="use 3 (the default) or another small positive integer")
 
     def describe(self) -> dict[str, Any]:
         """A JSON-like summary for log headers and reports."""
@@ -92,6 +100,8 @@ class World:
     def __init__(self, config: WorldConfig, choices: ChoiceSource, *, controller: type | None = None,
                  keep_events: bool = True, env: simpy.Environment | None = None) -> None:
         self.config = config
+        if env is None and config.ordering != "fifo":
+            env = OrderedEnvironment(choices, config.ordering, pct_depth=config.pct_depth)
         self.kernel = Kernel(choices, keep_events=keep_events, env=env)
         k = self.kernel
         self.server = ApiServer(k)

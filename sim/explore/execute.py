@@ -1,28 +1,22 @@
 """One exploration run as data (`RunSpec`) and its execution: the runner, plus same-instant ordering when asked.
 
-`sim.runner.run_scenario` builds its world on plain simpy, whose same-instant ties go first-in-first-out;
-the ``random`` and ``pct`` ordering strategies need the world built on an `OrderedEnvironment`. Until
-the runner takes an environment, `execute` runs those through a thin copy of `run_scenario` that differs
-only in the environment it hands to `World` (and records the ordering in the log header).
+Plain simpy orders same-instant ties first-in-first-out; the ``random`` and ``pct`` strategies set
+`WorldConfig.ordering`, so `World` is built on an `OrderedEnvironment` and the ordering travels with the
+scenario.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-from sim.checks.base import CheckRun
 from sim.explore.sources import SimplestChoiceSource
 from sim.kernel.choice import Choice, ChoiceSource, RecordedChoiceSource, SeededChoiceSource
-from sim.kernel.logfile import Digest, LogHeader, LogWriter, refuse_overwrite
-from sim.kernel.ordering import OrderedEnvironment, Strategy
-from sim.kernel.projection import new_projections, snapshot, subscribe_projections
-from sim.operator.registry import DEFAULT_CONTROLLER, resolve_controller
-from sim.runner import RunResult, _judged, _play, run_scenario
+from sim.kernel.ordering import Strategy
+from sim.operator.registry import DEFAULT_CONTROLLER
+from sim.runner import RunResult, run_scenario
 from sim.scenarios.schema import Scenario
-from sim.world import World
 
 __all__ = ["RunSpec", "execute", "fallback_for", "source_for"]
 
@@ -75,51 +69,12 @@ def execute(spec: RunSpec, *, choices: ChoiceSource | None = None, log_path: str
             overwrite: bool = False) -> RunResult:
     """Run the spec once (with `choices` instead of its own source if given) and judge it."""
     source = choices if choices is not None else source_for(spec)
-    if spec.ordering == "fifo":
-        return run_scenario(spec.scenario, seed=spec.seed, controller=spec.controller, choices=source,
-                            log_path=log_path, overwrite=overwrite)
-    return _run_ordered(spec, source, log_path, overwrite)
-
-
-def _run_ordered(spec: RunSpec, source: ChoiceSource, log_path: str | None, overwrite: bool) -> RunResult:
-    """`run_scenario` on an OrderedEnvironment (the one change: `env=` for World)."""
     scenario = spec.scenario
-    cls = resolve_controller(spec.controller)
-    config = dataclasses.replace(scenario.world, controller=spec.controller)
-    if log_path is not None:
-        refuse_overwrite(Path(log_path), overwrite=overwrite)
-    env = OrderedEnvironment(source, spec.ordering, pct_depth=spec.pct_depth)
-    world = World(config, source, controller=cls, env=env)
-    checks, projections = CheckRun(), new_projections()
-    log = world.kernel.log
-    subscribe_projections(log, projections)
-    log.subscribe(checks.apply)
-    writer = _writer(log_path, spec, overwrite)
-    digest = Digest()
-    log.subscribe(writer.write if writer is not None else digest.add)
-    try:
-        _play(world, scenario, spec.seed)
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
-    digest_hex = writer.close(source.tape) if writer is not None else digest.hexdigest()
-    violations = checks.finish(scenario.horizon_s)
-    result = _judged(scenario, spec.seed, spec.controller, list(log.events), digest_hex, list(source.tape),
-                     violations, snapshot(projections), {})
-    result.log_path = log_path
-    result.options["ordering"] = spec.ordering
-    if isinstance(source, RecordedChoiceSource):
-        result.diverged = list(source.diverged)
+    if spec.ordering != "fifo":  # the world is built on an OrderedEnvironment (WorldConfig.ordering)
+        world = dataclasses.replace(scenario.world, ordering=spec.ordering, pct_depth=spec.pct_depth)
+        scenario = dataclasses.replace(scenario, world=world)
+    result = run_scenario(scenario, seed=spec.seed, controller=spec.controller, choices=source,
+                          log_path=log_path, overwrite=overwrite)
+    if spec.ordering != "fifo":
+        result.options["ordering"] = spec.ordering
     return result
-
-
-def _writer(log_path: str | None, spec: RunSpec, overwrite: bool) -> LogWriter | None:
-    if log_path is None:
-        return None
-    s = spec.scenario
-    config = {"scenario": s.name, "scenario_path": s.path, "scenario_hash": s.content_hash,
-              "scenario_source": s.source, "controller": spec.controller, "overrides": {},
-              "horizon_s": s.horizon_s, "heal_at_s": s.heal_at_s, "world": s.world.describe(),
-              "ordering": spec.ordering, "pct_depth": spec.pct_depth}
-    return LogWriter(log_path, LogHeader(seed=spec.seed, config=config), overwrite=overwrite)

@@ -211,7 +211,12 @@ def describe_options(scenario: Scenario, controller: str) -> dict[str, Any]:
 
 def reproduce_command(scenario: Scenario, seed: int, controller: str, overrides: Mapping[str, Any]) -> str:
     """`python -m sim scenario NAME --seed N ...`; overrides the CLI cannot express make it a Python call."""
-    target = scenario.name if scenario.is_builtin or not scenario.path else scenario.path
+    if not scenario.is_builtin and (not scenario.path or ":" in scenario.path):
+        # Built in Python (e.g. a swarm scenario `swarm:all/17`): there is no file the CLI could run.
+        return (f"save the scenario to a file first (sim.explore.scenario_toml.to_toml), then: "
+                f"python -m sim scenario FILE.toml --seed {seed}"
+                + (f" --controller {controller}" if controller != DEFAULT_CONTROLLER else ""))
+    target = scenario.name if scenario.is_builtin else scenario.path
     rest = {k: v for k, v in overrides.items() if k != "provider"}
     if rest:
         args = ", ".join([repr(target), f"seed={seed}", *(f"{k}={v!r}" for k, v in sorted(overrides.items())),

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sim.kernel.choice import Dist
+from sim.scenarios.binding import toml_value
 from sim.scenarios.loader import parse_scenario
 from sim.scenarios.schema import ActionSpec, Expectation, InstanceSpec, Scenario
 from sim.world import WorldConfig
@@ -27,21 +27,7 @@ def _default_heal(s: Scenario) -> float:
     return max([0.0, *(a.ends_at_s for a in s.actions), *(i.create_at_s for i in s.instances)])
 
 
-def _plain(value: Any) -> Any:
-    """A field value as TOML data: distributions in their file form, records as tables."""
-    if isinstance(value, Dist):
-        if value.kind == "fixed":
-            return value.a
-        if value.kind == "uniform":
-            return [value.a, value.b]
-        return {"exp": value.a, "max": value.b}
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    return value
+_plain = toml_value
 
 
 def _changed(record: Any, default: Any) -> dict[str, Any]:

@@ -138,3 +138,20 @@ def bind(cls: type[T], table: Mapping[str, Any], *, where: str, file: str = "") 
                    and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
         raise SimError(f"missing key(s) {', '.join(missing) or '?'}", where=loc,
                        rule=f"[{where}] requires {', '.join(missing)}", fix="add them") from exc
+
+
+def toml_value(value: Any) -> Any:
+    """The inverse of binding: a field value as TOML data (distributions in their file form, records as tables)."""
+    if isinstance(value, Dist):
+        if value.kind == "fixed":
+            return value.a
+        if value.kind == "uniform":
+            return [value.a, value.b]
+        return {"exp": value.a, "max": value.b}
+    if isinstance(value, tuple | list):
+        return [toml_value(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): toml_value(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: toml_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value

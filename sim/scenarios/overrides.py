@@ -14,7 +14,7 @@ from typing import Any
 
 from sim.kernel.choice import Dist
 from sim.kernel.errors import SimError
-from sim.scenarios.binding import bind
+from sim.scenarios.binding import bind, toml_value
 from sim.scenarios.schema import Scenario
 from sim.world import WorldConfig
 
@@ -94,21 +94,9 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenari
 
 def encode_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
     """Overrides as JSON for a log header, distributions in their TOML form (decoded by `apply_overrides`)."""
-    return {k: _plain(v) for k, v in sorted(overrides.items())}
+    return {k: toml_value(v) for k, v in sorted(overrides.items())}
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Dist):
-        if value.kind == "fixed":
-            return value.a
-        if value.kind == "uniform":
-            return [value.a, value.b]
-        return {"exp": value.a, "max": value.b}
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    return value
 
 
 def decode_overrides(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -53,7 +53,7 @@ def test_an_unknown_format_is_bad_input_with_exit_code_2(tmp_path: Path, capsys:
 
 def test_a_campaign_coverage_overlay_colours_taken_transitions_and_dashes_the_rest(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from sim.explore.coverage import Coverage
+    from sim.checks.coverage import Coverage
 
     coverage = Coverage()
     coverage.hit("aap_job", "new", "enqueue")

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from sim.explore.coverage import Coverage
+from sim.checks.coverage import Coverage
 from sim.explore.execute import RunSpec
 from sim.explore.groups import Collector, Group
 from sim.explore.hypo import hypothesis_search

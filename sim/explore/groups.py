@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sim.explore.coverage import Coverage
+from sim.checks.coverage import Coverage
 from sim.explore.execute import RunSpec
 from sim.explore.plan import RunRecord
 from sim.explore.signature import Hit, short_id

@@ -17,7 +17,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Literal
 
-from sim.explore.coverage import Coverage, coverage_of
+from sim.checks.coverage import Coverage, coverage_of
 from sim.explore.execute import RunSpec, execute
 from sim.explore.signature import Hit, hits_of
 from sim.explore.swarm import family, generate

@@ -14,14 +14,7 @@ from pathlib import Path
 
 from models.events import Event, event_to_dict
 from models.machines import (
-    AAP_JOB,
     ALL_MACHINES,
-    CR_OBJECT,
-    INSTANCE_PHASE,
-    JOB_RECORD,
-    NONE_STATE,
-    VM,
-    CompiledMachine,
     MachineDef,
     compiled,
     machine_dot,
@@ -29,9 +22,9 @@ from models.machines import (
 from models.names import KIND_COMPUTE_INSTANCE
 from models.objects import ComputeInstance
 from sim.backends.aap import AapJobLaunched, AapJobTransitioned
-from sim.backends.kubevirt import VmBecameReady, VmDeletionStarted, VmProvisioned, VmReleased, VmRestarted
 from sim.backends.playbooks import PlaybookStepFinished
 from sim.checks.base import Violation
+from sim.checks.coverage import coverage_of
 from sim.kube.events import ObjectRemoved, ObjectStored
 from sim.kube.runtime_events import ReconcileFinished
 from sim.render.diagrams import dot_program, render_with_dot
@@ -209,62 +202,14 @@ class RunPaths:
     counts: dict[str, dict[tuple[str, str], int]] = field(default_factory=dict)
     unexpected: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def fire(self, machine: CompiledMachine, state: str, trigger: str) -> str:
-        if (state, trigger) not in machine.table:
-            key = f"{trigger} in {state}"
-            self.unexpected[machine.name][key] = self.unexpected[machine.name].get(key, 0) + 1
-            return state
-        counts = self.counts[machine.name]
-        counts[(state, trigger)] = counts.get((state, trigger), 0) + 1
-        return machine.table[(state, trigger)]
-
-    def change(self, machine: CompiledMachine, memory: dict[str, str], key: str, new: str) -> None:
-        old = memory.get(key, NONE_STATE)
-        if old == new:
-            return
-        trigger = machine.trigger_for(old, new)
-        if trigger is None:
-            label = f"{old} → {new}"
-            self.unexpected[machine.name][label] = self.unexpected[machine.name].get(label, 0) + 1
-        else:
-            self.fire(machine, old, trigger)
-        memory[key] = new
-
-
-_VM_TRIGGERS: dict[type[Event], str] = {VmProvisioned: "create", VmBecameReady: "become_ready",
-                                        VmRestarted: "restart", VmDeletionStarted: "delete", VmReleased: "vanish"}
-
 
 def run_paths(events: Iterable[Event]) -> RunPaths:
-    """Which transitions of every machine this run exercised, read off the events as the checkers would."""
-    paths = RunPaths({m.name: {} for m in ALL_MACHINES}, {m.name: {} for m in ALL_MACHINES})
-    aap, cr, vm, job, phase = (compiled(m) for m in (AAP_JOB, CR_OBJECT, VM, JOB_RECORD, INSTANCE_PHASE))
-    objects: dict[str, str] = {}
-    phases: dict[str, str] = {}
-    records: dict[str, str] = {}
-    vms: dict[str, str] = {}
-    for e in events:
-        if isinstance(e, AapJobTransitioned):
-            paths.fire(aap, e.source, e.trigger)
-        elif type(e) in _VM_TRIGGERS:
-            vm_id = str(getattr(e, "vm_id", ""))
-            vms[vm_id] = paths.fire(vm, vms.get(vm_id, vm.initial), _VM_TRIGGERS[type(e)])
-        elif isinstance(e, ObjectStored) and isinstance(e.obj, ComputeInstance):
-            uid = e.obj.metadata.uid or f"{e.namespace}/{e.name}"
-            state = objects.get(uid, cr.initial)
-            trigger = {"create": "create", "delete": "delete"}.get(e.verb, "update")
-            if not (trigger == "delete" and state == "terminating"):  # a repeated delete changes nothing
-                objects[uid] = paths.fire(cr, state, trigger)
-            paths.change(phase, phases, uid, str(e.obj.status.phase) or NONE_STATE)
-            for record in e.obj.status.jobs:
-                paths.change(job, records, f"{uid}/{record.type}/{record.job_id}", str(record.state))
-        elif isinstance(e, ObjectRemoved) and e.kind == KIND_COMPUTE_INSTANCE:
-            uid = e.obj.metadata.uid or f"{e.namespace}/{e.name}"
-            state = objects.get(uid, "live")
-            objects[uid] = paths.fire(cr, state, "finalizers_emptied" if state == "terminating"
-                                      else "delete_without_finalizers")
-            phases[uid] = paths.fire(phase, phases.get(uid, NONE_STATE), "remove")
-    return paths
+    """Which transitions of every machine this run exercised — the campaigns' coverage reader, for one run."""
+    cov = coverage_of(events)
+    counts = {m.name: dict(sorted(cov.machines.get(m.name, {}).items())) for m in ALL_MACHINES}
+    unexpected = {m.name: {f"{a} → {b}": n for (a, b), n in sorted(cov.illegal.get(m.name, {}).items())}
+                  for m in ALL_MACHINES}
+    return RunPaths(counts, unexpected)
 
 
 class _Scale:

@@ -8,7 +8,7 @@ from models.objects import ComputeInstance, ComputeInstanceSpec, ObjectMeta
 from sim.backends.aap import AapJobLaunched, AapJobTransitioned
 from sim.backends.eda import EdaRuleFired
 from sim.checks.base import Violation
-from sim.explore.coverage import coverage_of
+from sim.checks.coverage import coverage_of
 from sim.explore.signature import Signature, hits_of, signature_of
 from sim.kube.events import ObjectRemoved
 from sim.runner import run_scenario

@@ -2,7 +2,8 @@
 
 Endpoints (§11.1), relative to the base URL: `GET v2/job_templates/?name=`, `GET
 v2/workflow_job_templates/?name=`, `POST v2/job_templates/<name>/launch/`, `POST
-v2/workflow_job_templates/<name>/launch/`, `GET v2/jobs/<id>/`, `GET|POST v2/jobs/<id>/cancel/`. A job
+v2/workflow_job_templates/<name>/launch/`, `GET v2/jobs/<id>/`, `GET|POST v2/jobs/<id>/cancel/`, and the job
+list `GET v2/jobs/?job_template__name=&extra_vars__icontains=&order_by=` (only those filters). A job
 moves new → pending → waiting → running → successful | failed | error | canceled on the AAP_JOB machine;
 while running it runs its template's playbook step by step. A cancel is answered 202 at once and takes
 effect later (the SIGINT); a running step completes first. Finished jobs can be purged (by age or on
@@ -19,6 +20,7 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any, ClassVar
+from urllib.parse import parse_qsl
 
 import simpy
 
@@ -44,6 +46,8 @@ ERROR_TRACEBACK = ("Task was marked as running but was not present in the job qu
 _NEXT = {"new": "enqueue", "pending": "wait", "waiting": "start"}  # the trigger that leaves each pre-run state
 _API_TYPE = {"job": "job_template", "workflow": "workflow_job_template"}
 _PATH_TYPE = {"job_templates": "job", "workflow_job_templates": "workflow"}
+JOB_LIST_FILTERS = ("job_template__name", "extra_vars__icontains")  # the field lookups the job list honours
+JOB_LIST_ORDERS = ("id", "-id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,6 +415,8 @@ class FakeAap:
             if method != "POST":
                 return _not_allowed(method)
             return self._launch_request(_PATH_TYPE[parts[1]], parts[2], body)
+        if parts[1] == "jobs" and route.lstrip("/") in ("v2/jobs/", "v2/jobs"):  # `v2/jobs//` (id "") is a 404
+            return self._list_jobs(query) if method == "GET" else _not_allowed(method)
         if parts[1] == "jobs" and len(parts) in (3, 4):
             job_id = int(parts[2]) if parts[2].isdigit() else -1
             if len(parts) == 3:
@@ -458,6 +464,31 @@ class FakeAap:
             "status": job.status, "failed": job.status in ("failed", "error"), "started": iso_time(job.started_t),
             "finished": iso_time(job.finished_t), "extra_vars": self._extra_vars_text(job_id),
             "result_traceback": job.result_traceback})
+
+    def _list_jobs(self, query: str) -> HttpResponse:
+        """`GET v2/jobs/?...`: visible jobs filtered by template name and a case-insensitive extra_vars substring.
+
+        As AAP, an unknown query key is an invalid filter (400); the answer is one page holding every match.
+        """
+        params = parse_qsl(query, keep_blank_values=True)
+        for key, value in params:
+            if key not in (*JOB_LIST_FILTERS, "order_by"):
+                return HttpResponse(400, {"detail": f"invalid filter: {key!r} is not an allowed filter field"})
+            if key == "order_by" and value not in JOB_LIST_ORDERS:
+                return HttpResponse(400, {"detail": f"invalid filter: cannot order by {value!r}"})
+        wanted = dict(params)
+        template, text = wanted.get("job_template__name"), wanted.get("extra_vars__icontains")
+        found = []
+        for job_id in sorted(self.jobs.jobs, reverse=wanted.get("order_by") == "-id"):
+            job = self._visible(job_id)
+            if job is None or (template is not None and job.template != template):
+                continue
+            extra_vars = self._extra_vars_text(job_id)
+            if text is not None and text.lower() not in extra_vars.lower():
+                continue
+            found.append({"id": job_id, "status": job.status, "created": iso_time(job.launched_t),
+                          "extra_vars": extra_vars})
+        return HttpResponse(200, {"count": len(found), "next": None, "previous": None, "results": found})
 
     def _extra_vars_text(self, job_id: int) -> str:
         """`json.dumps` of the job's extra vars, once per job: nothing changes them after the launch, and every

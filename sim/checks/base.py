@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from models.events import Event
+
+if TYPE_CHECKING:
+    from sim.checks.attribution import EnvironmentFaults
 
 EventHandler = Callable[[Any], object]
 
@@ -25,14 +28,19 @@ class Violation:
     subject: str  # the instance ("namespace/name"), or "" for a world-wide property
     explanation: str
     events: tuple[int, ...] = ()  # sequence numbers of the triggering events, oldest first
+    environment: bool = False  # caused by an EDA delivery fault, not by the controller (sim.checks.attribution)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"property": self.property, "t": self.t, "subject": self.subject, "explanation": self.explanation,
-                "events": list(self.events)}
+        d: dict[str, Any] = {"property": self.property, "t": self.t, "subject": self.subject,
+                             "explanation": self.explanation, "events": list(self.events)}
+        if self.environment:
+            d["environment"] = True
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Violation:
-        return cls(d["property"], float(d["t"]), d["subject"], d["explanation"], tuple(d.get("events", ())))
+        return cls(d["property"], float(d["t"]), d["subject"], d["explanation"], tuple(d.get("events", ())),
+                   bool(d.get("environment", False)))
 
 
 class Checker:
@@ -93,6 +101,12 @@ class CheckRun:
     _table: dict[type[Event], tuple[EventHandler, ...]] = field(default_factory=dict, init=False, repr=False,
                                                                 compare=False)
     _built_for: int = field(default=-1, init=False, repr=False, compare=False)
+    environment: EnvironmentFaults = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        from sim.checks.attribution import EnvironmentFaults  # it reads backend events: imported late
+
+        self.environment = EnvironmentFaults()
 
     def apply(self, event: Event) -> None:
         handlers = self._table.get(type(event))
@@ -105,7 +119,8 @@ class CheckRun:
         if self._built_for != len(self.checkers):  # checkers were added: start the table again
             self._table.clear()
             self._built_for = len(self.checkers)
-        handlers = self._table[cls] = tuple(h for c in self.checkers for h in c.handlers_for(cls))
+        handlers = self._table[cls] = (*(h for c in self.checkers for h in c.handlers_for(cls)),
+                                       *self.environment.handlers_for(cls))
         return handlers
 
     def feed(self, events: Iterable[Event]) -> None:
@@ -113,7 +128,8 @@ class CheckRun:
             self.apply(e)
 
     def finish(self, end_t: float) -> list[Violation]:
+        """Finish every checker; their violations in time order, those an EDA delivery fault caused marked so."""
         for c in self.checkers:
             c.finish(end_t)
-        return sorted((v for c in self.checkers for v in c.violations),
+        return sorted((self.environment.attribute(v) for c in self.checkers for v in c.violations),
                       key=lambda v: (v.t, v.property, v.subject, v.events))

@@ -158,8 +158,14 @@ class CampaignResult:
         return [g for g in self.groups if g.status == "unexpected"]
 
     @property
+    def environment(self) -> list[Group]:
+        """Groups caused by an EDA delivery fault (duplicated or lost), not by the controller."""
+        return [g for g in self.groups if g.status == "environment"]
+
+    @property
     def exit_code(self) -> int:
-        """0: nothing unexpected found; 1: a violation (or a simulator error) nobody expected."""
+        """0: nothing unexpected found (environment groups included); 1: a violation (or a simulator error)
+        nobody expected."""
         return 1 if self.unexpected else 0
 
 

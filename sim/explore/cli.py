@@ -2,8 +2,9 @@
 
 `sim.cli` wires them in with `add_fuzz_parser(sub)` / `add_explore_parser(sub)` and dispatches to
 `cmd_fuzz(args)` / `cmd_explore(args)`; `main(argv)` runs just these two for tests and scripts. Exit codes:
-0 nothing unexpected found, 1 a violation nobody expected (or a simulator error), 2 bad input. Building
-the parsers imports nothing of the simulator, so ``python -m sim --help`` stays fast.
+0 nothing unexpected found (groups attributed to the environment do not count), 1 a violation nobody
+expected (or a simulator error), 2 bad input. Building the parsers imports nothing of the simulator, so
+``python -m sim --help`` stays fast.
 """
 
 from __future__ import annotations

@@ -58,7 +58,8 @@ def summary_lines(result: CampaignResult, saved_to: str | None = None) -> list[s
             + ("; interrupted (Ctrl-C): partial results" if r.interrupted else "")]
     if r.unmet_runs:
         head.append(f"{r.unmet_runs} runs did not meet their scenario's final-state expectations (not grouped)")
-    head.append(f"found {len(r.groups)} groups ({len(r.unexpected)} unexpected)" + (":" if r.groups else ""))
+    counts = f"{len(r.unexpected)} unexpected" + (f", {len(r.environment)} environment" if r.environment else "")
+    head.append(f"found {len(r.groups)} groups ({counts})" + (":" if r.groups else ""))
     lines = head + (_table(r) if r.groups else [])
     lines.append(r.coverage.summary_line())
     if saved_to:
@@ -69,11 +70,11 @@ def summary_lines(result: CampaignResult, saved_to: str | None = None) -> list[s
 
 def _table(r: CampaignResult) -> list[str]:
     width = max(len(g.property) for g in r.groups)
-    rows = [f"  {'#':>3}  {'group':8}  {'property':{width}}  {'status':10}  {'runs':>5}  {'rate':>6}  "
+    rows = [f"  {'#':>3}  {'group':8}  {'property':{width}}  {'status':11}  {'runs':>5}  {'rate':>6}  "
             f"{'first found':24}  minimal reproduction"]
     for i, g in enumerate(r.groups, 1):
         first = f"run {g.first_index} seed {g.first_seed} {g.first_wall_s:.1f}s"
-        rows.append(f"  {i:>3}  {g.short:8}  {g.property:{width}}  {g.status:10}  {g.count:>5}  "
+        rows.append(f"  {i:>3}  {g.short:8}  {g.property:{width}}  {g.status:11}  {g.count:>5}  "
                     f"{_rate(g, r.runs):>6}  {first:24}  {minimum_text(r.shrinks.get(g.signature))}")
         tokens = " > ".join(Signature.parse(g.signature).tokens) or "(no triggering events)"
         rows.append(f"       {tokens[:150]}{'…' if len(tokens) > 150 else ''}")
@@ -104,4 +105,4 @@ def summary_json(result: CampaignResult, folders: dict[str, str] | None = None) 
                 "runs_per_s": round(r.runs_per_s, 2), "interrupted": r.interrupted, "unmet_runs": r.unmet_runs}
     return {"campaign": campaign, "groups": [group_json(g, r.runs, r.shrinks.get(g.signature),
                                                         folders.get(g.signature)) for g in r.groups],
-            "unexpected": len(r.unexpected), "coverage": r.coverage.summary_line()}
+            "unexpected": len(r.unexpected), "environment": len(r.environment), "coverage": r.coverage.summary_line()}

@@ -92,7 +92,7 @@ class Hit:
 
     signature: str  # Signature.key
     property: str
-    status: str  # unexpected | expected (a finding the scenario lists) | tolerated
+    status: str  # unexpected | expected (a finding the scenario lists) | tolerated | environment (an EDA fault)
     t: float
     subject: str
     explanation: str
@@ -105,7 +105,8 @@ def hits_of(violations: Iterable[Violation], events: Sequence[Event], *, expecte
     first: dict[str, Hit] = {}
     for v in violations:
         key = signature_of(v, events).key
-        status = "expected" if v in exp else "tolerated" if v in tol else "unexpected"
+        status = ("expected" if v in exp else "tolerated" if v in tol
+                  else "environment" if v.environment else "unexpected")
         if key not in first or v.t < first[key].t:
             first[key] = Hit(key, v.property, status, v.t, v.subject, v.explanation)
     return tuple(first[k] for k in sorted(first))

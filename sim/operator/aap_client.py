@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Generator
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlencode
 
+from models.simtime import SIM_EPOCH
 from sim.kernel.effects import Effect, HttpRequest, HttpResponse
 from sim.kernel.errors import TransportError
 from sim.operator.errors import GoError, errors_as, wrap
@@ -15,6 +18,7 @@ from sim.operator.errors import GoError, errors_as, wrap
 __all__ = [
     "AAPClient",
     "Job",
+    "JobSummary",
     "MethodNotAllowedError",
     "NotFoundError",
     "Template",
@@ -59,6 +63,32 @@ class Job:
                    started=body.get("started"), finished=body.get("finished"),
                    extra_vars=str(body.get("extra_vars") or ""),
                    result_traceback=str(body.get("result_traceback") or ""))
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    """One result of the job list `GET /v2/jobs/?...`: the fields the hardened controller asks for."""
+
+    id: int
+    status: str
+    created: str  # ISO 8601, as AAP writes it ("" if absent)
+    extra_vars: str
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> JobSummary:
+        return cls(id=int(body.get("id") or 0), status=str(body.get("status") or ""),
+                   created=str(body.get("created") or ""), extra_vars=str(body.get("extra_vars") or ""))
+
+    @property
+    def created_s(self) -> float | None:
+        """`created` as simulated seconds since SIM_EPOCH; None when absent or not a timestamp."""
+        try:
+            moment = datetime.fromisoformat(self.created.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=SIM_EPOCH.tzinfo)
+        return (moment - SIM_EPOCH).total_seconds()
 
 
 class NotFoundError(GoError):
@@ -170,6 +200,17 @@ class AAPClient:
         """`GET /jobs/<id>/`, the id used as given whatever its format."""
         body = yield from self.do_request("GET", f"/jobs/{job_id}/")
         return Job.from_body(_decode(body))
+
+    def list_jobs(self, template_name: str, extra_vars_contains: str) -> Generator[Effect, Any, list[JobSummary]]:
+        """`GET /jobs/?job_template__name=&extra_vars__icontains=&order_by=-id` ⇒ matching jobs, newest first.
+
+        The reference operator never calls it: only the hardened controller, to find the job of a launch
+        whose answer was lost.
+        """
+        query = urlencode({"job_template__name": template_name, "extra_vars__icontains": extra_vars_contains,
+                           "order_by": "-id"})
+        body = _decode((yield from self.do_request("GET", f"/jobs/?{query}")))
+        return [JobSummary.from_body(r) for r in body.get("results") or [] if isinstance(r, dict)]
 
     def cancel_job(self, job_id: str) -> Generator[Effect, Any, None]:
         """`POST /jobs/<id>/cancel/`, no body; 2xx (AAP: 202) ⇒ success."""

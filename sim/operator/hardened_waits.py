@@ -8,11 +8,23 @@ job that failed unseen delays the next step by at most the bound instead of stal
 
 from __future__ import annotations
 
-from models.jobs import JobRecord, JobState, JobType, find_latest_job_by_type, generate_eda_job_id, is_eda_job_id
+import math
+
+from models.jobs import (
+    JobRecord,
+    JobState,
+    JobType,
+    find_latest_job_by_type,
+    generate_eda_job_id,
+    is_eda_job_id,
+    map_aap_status,
+)
 from models.names import ANNOTATION_RECONCILED_CONFIG_VERSION
 from models.objects import ComputeInstance
 from sim.kernel.effects import Now, ReconcileResult
+from sim.operator.aap import AAPProvider
 from sim.operator.base import log
+from sim.operator.errors import GoError
 from sim.operator.hardened_launches import LaunchMark, Settled, aap_finalizer, applied
 from sim.operator.provisioning import ProvisioningSteps
 from sim.operator.types import Co, ProvisioningProvider
@@ -26,6 +38,8 @@ OUTCOME_BOUND_S = 720.0
 ABANDONED_MESSAGE = ("Failed: the answer to this webhook was lost (operator restart or timeout) and its job showed no "
                      "effect on the CR within the bound; sent again")
 ADOPTED_MESSAGE = "Adopted: launched before an operator restart or a lost answer, found by its effects on the CR"
+LOOKED_UP_MESSAGE = ("Adopted: launched before an operator restart or a lost answer, found in AAP's job list by the "
+                     "instance's uid")
 
 
 class WaitSteps(ProvisioningSteps):
@@ -46,8 +60,42 @@ class WaitSteps(ProvisioningSteps):
         started = aap_finalizer(instance) and not mark.aap_finalizer_before
         return OUTCOME_BOUND_S if started or mark.aap_finalizer_before else START_BOUND_S
 
+    def look_up_orphan(self, instance: ComputeInstance, mark: LaunchMark) -> Co[bool]:
+        """Fixes the F3/F4 remainder: find an in-flight AAP launch's job in AAP's job list and record it by its id.
+
+        The launch payload carries the whole CR, so `extra_vars__icontains=<metadata.uid>` and the template name
+        find the jobs of this instance; the newest one not yet recorded and created at or after the launch mark
+        is the launch's job. Not found (the launch never arrived, or is still on its way) or the lookup failed:
+        False, and the launch is settled from its effects as before.
+        """
+        provider = self.provider
+        if mark.provider != "aap" or not isinstance(provider, AAPProvider) or not instance.metadata.uid:
+            return False
+        provision = mark.job_type is JobType.PROVISION
+        template = provider.provision_template if provision else provider.deprovision_template
+        try:
+            jobs = yield from provider.client.list_jobs(template, instance.metadata.uid)
+        except GoError as exc:
+            yield log("Looking up the job of a launch whose answer was lost failed", error=exc)
+            return False
+        recorded = {entry.job_id for entry in instance.status.jobs}
+        for job in jobs:  # newest first
+            created = job.created_s
+            if str(job.id) in recorded or created is None or created < math.floor(mark.since_s):
+                continue
+            self.append_job(instance, JobRecord(str(job.id), mark.job_type, mark.since_s, map_aap_status(job.status),
+                                                LOOKED_UP_MESSAGE, block_deletion_on_failure=not provision))
+            mark.settle(instance.status, Settled.ADOPTED)
+            yield log("Recorded the job of a launch whose answer was lost, found in AAP", jobID=job.id,
+                      status=job.status)
+            return True
+        return False
+
     def adopt_orphan_provision(self, instance: ComputeInstance, mark: LaunchMark) -> Co[bool]:
-        """Settle an in-flight provision launch whose job has shown: record it (EDA id), or accept it (AAP, no id)."""
+        """Settle an in-flight provision launch whose job has shown: record it (its id from AAP's job list, or an
+        EDA id), or accept it (AAP, no id found)."""
+        if (yield from self.look_up_orphan(instance, mark)):
+            return True
         done = applied(instance, mark.config_version)
         started = done or (aap_finalizer(instance) and not mark.aap_finalizer_before)
         if mark.recorded_by_us and started:
@@ -80,7 +128,10 @@ class WaitSteps(ProvisioningSteps):
 
     def settle_orphan_deprovision(self, instance: ComputeInstance, provider: ProvisioningProvider,
                                   mark: LaunchMark) -> Co[ReconcileResult]:
-        """An in-flight delete launch: its job removed the finalizer ⇒ done; else wait; after the bound, again."""
+        """An in-flight delete launch: found in AAP ⇒ recorded; its job removed the finalizer ⇒ done; else wait;
+        after the bound, again."""
+        if (yield from self.look_up_orphan(instance, mark)):
+            return self.poll_requeue()
         if mark.aap_finalizer_before and not aap_finalizer(instance):
             if mark.recorded_by_us:
                 job_id = generate_eda_job_id(instance.status.jobs)

@@ -257,3 +257,58 @@ def test_workflow_jobs_can_be_hidden_from_the_jobs_endpoint_as_real_aap_may_do()
     assert world.job(job_id).status == 404
     assert world.call("POST", f"{AAP}/v2/jobs/{job_id}/cancel/").status == 404
     assert world.run_until_finished(job_id) == "successful"  # the job itself runs all the same
+
+
+def jobs_url(query: str) -> str:
+    return f"{AAP}/v2/jobs/?{query}"
+
+
+def test_the_job_list_finds_an_instances_jobs_by_template_name_and_extra_vars_text_newest_first() -> None:
+    world = World()
+    world.create_instance("vm-1")
+    world.create_instance("vm-2")
+    uid = world.payload("vm-1")["metadata"]["uid"]
+    assert uid and uid != world.payload("vm-2")["metadata"]["uid"]
+    first, _, second, _ = (world.launch(CREATE, "vm-1"), world.launch(CREATE, "vm-2"), world.launch(CREATE, "vm-1"),
+                           world.launch(DELETE, "vm-1"))
+    body = world.call("GET", jobs_url(f"job_template__name={CREATE}&extra_vars__icontains={uid}&order_by=-id")).body
+    assert body["count"] == 2
+    assert [r["id"] for r in body["results"]] == [second, first]
+    result = body["results"][0]
+    assert set(result) == {"id", "status", "created", "extra_vars"}
+    assert result["created"].startswith("2026-02-16T00:")
+    assert json.loads(result["extra_vars"])["ansible_eda"]["event"]["payload"]["metadata"]["uid"] == uid
+
+
+def test_the_job_list_matches_extra_vars_text_case_insensitively_and_orders_by_id_ascending_on_request() -> None:
+    world = World()
+    world.create_instance("vm-1")
+    first, second = world.launch(CREATE, "vm-1"), world.launch(DELETE, "vm-1")
+    body = world.call("GET", jobs_url("extra_vars__icontains=VM-1&order_by=id")).body
+    assert [r["id"] for r in body["results"]] == [first, second]
+    assert world.call("GET", jobs_url("extra_vars__icontains=no-such-text")).body["count"] == 0
+
+
+def test_the_job_list_leaves_out_purged_jobs() -> None:
+    world = World()
+    world.create_instance("vm-1")
+    job_id = world.launch(CREATE, "vm-1")
+    world.run_until_finished(job_id)
+    assert [r["status"] for r in world.call("GET", jobs_url(f"job_template__name={CREATE}")).body["results"]] == [
+        "successful"]
+    world.backends.aap.purge(job_id)
+    assert world.call("GET", jobs_url(f"job_template__name={CREATE}")).body["count"] == 0
+
+
+def test_the_job_list_answers_400_to_any_other_filter_as_aap_does_to_an_invalid_filter() -> None:
+    world = World()
+    assert world.call("GET", jobs_url("created__gte=2026-02-16T00:00:00Z")).status == 400
+    assert world.call("GET", jobs_url("order_by=status")).status == 400
+    assert world.call("POST", jobs_url(f"job_template__name={CREATE}")).status == 405
+
+
+def test_a_job_url_with_an_empty_id_is_not_the_job_list() -> None:
+    world = World()
+    world.create_instance("vm-1")
+    world.launch(CREATE, "vm-1")
+    assert world.call("GET", f"{AAP}/v2/jobs//").status == 404

@@ -139,7 +139,6 @@ CASES: dict[str, Case] = {
 # hardened controller shows the finding again (the other overrides do not cover for it).
 NEEDED_BY: dict[str, str] = {
     "reconcile": "reconcile, F1 stale cache: decisions during an informer lag spike",
-    "update_status_with_retry": "update_status_with_retry, F3 the status write after a delete launch fails",
     "handle_provisioning": "handle_provisioning, F6 a spec change gets no new provision job",
     "handle_configuration_applied":
         "handle_configuration_applied, F3 an EDA job that ended before the restarted operator looked",
@@ -169,10 +168,16 @@ def test_the_reference_shows_the_finding_and_hardened_does_not(name: str) -> Non
     assert not case.breaks & case.violated("hardened")
 
 
+# Overrides whose findings other overrides now fix as well: since the AAP job lookup (and the effect-based
+# adoption of EDA launches) records the job of a launch whose status write was lost, putting the status
+# write retry back shows no finding on any case (it still spares the lookup and the wait).
+COVERED_BY_OTHERS = {"update_status_with_retry"}
+
+
 def test_every_override_is_listed_with_a_case_it_alone_fixes() -> None:
     overridden = {m for m, f in vars(HardenedComputeInstanceReconciler).items()
                   if callable(f) and hasattr(ComputeInstanceReconciler, m) and m != "__init__"}
-    assert overridden == set(NEEDED_BY)
+    assert overridden == set(NEEDED_BY) | COVERED_BY_OTHERS
     assert all(NEEDED_BY[m] in CASES and NEEDED_BY[m].startswith(f"{m},") for m in NEEDED_BY)
 
 

@@ -1,4 +1,4 @@
-"""Every built-in scenario passes under the hardened controller; the only findings left are documented ones."""
+"""Every built-in scenario passes under the hardened controller, and shows no finding at all."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from sim.operator.registry import registered_controllers, resolve_controller
 from sim.runner import run_scenario
 from sim.scenarios.loader import builtin_names, load_scenario
 
-# Findings hardened still shows, each not fixable in the controller (docs/findings.md says why).
-UNFIXABLE = {"restart-after-launch-aap": {"jobs-recorded"}}
+# Findings hardened still shows, each not fixable in the controller (docs/findings.md says why). Since the
+# AAP job lookup, `restart-after-launch-aap` records its orphan job: none is left.
+UNFIXABLE: dict[str, set[str]] = {}
 
 
 @pytest.mark.parametrize("name", builtin_names())
@@ -19,7 +20,7 @@ def test_every_built_in_scenario_passes_under_hardened(name: str) -> None:
     assert {v.property for v in result.violations} == UNFIXABLE.get(name, set())
 
 
-def test_only_documented_unfixable_findings_are_expected_of_hardened() -> None:
+def test_no_built_in_scenario_expects_a_finding_of_hardened() -> None:
     expected = {name: set(load_scenario(name).expectation_for("hardened").violates) for name in builtin_names()}
     assert {name: props for name, props in expected.items() if props} == UNFIXABLE
 

@@ -68,7 +68,7 @@ class Checker:
 
 
 CheckerFactory = Callable[[], Checker]
-_REGISTRY: dict[str, CheckerFactory] = {}
+_REGISTRY: dict[str, type[Checker]] = {}
 
 
 def register_checker(cls: type[Checker]) -> type[Checker]:
@@ -76,6 +76,12 @@ def register_checker(cls: type[Checker]) -> type[Checker]:
     assert cls.property_id and cls.property_id not in _REGISTRY, f"property id {cls.property_id!r} taken or empty"
     _REGISTRY[cls.property_id] = cls
     return cls
+
+
+def kind_of(property_id: str) -> str | None:
+    """"safety" or "liveness" for a registered property id, None for an unknown one."""
+    cls = _REGISTRY.get(property_id)
+    return None if cls is None else cls.kind
 
 
 def property_ids() -> list[str]:

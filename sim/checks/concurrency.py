@@ -72,7 +72,7 @@ class NoDeprovisionDuringProvision(LaunchChecker):
         return " ".join(parts)
 
     def _recorded(self, job: BackendJob) -> str:
-        life = self.instances.live.get(job.key) or self.instances.latest.get(job.key)
+        life = self.instances.current(job.key)
         if life is None:
             return ""
         text = ""

@@ -28,10 +28,10 @@ class OneDeprovision(LaunchChecker):
     def judge(self, job: BackendJob) -> None:
         if job.playbook != "delete":
             return
-        life = self.instances.live.get(job.key) or self.instances.latest.get(job.key)
+        life = self.instances.current(job.key)
         if life is None:
             return  # no such instance ever existed: nothing the operator could have recorded or prevented
-        launched = self._per_life.setdefault((*job.key, life.number), [])
+        launched = self._per_life.setdefault(life.id, [])
         launched.append(job)
         if len(launched) < 2:
             return

@@ -111,7 +111,7 @@ class HistoryPreserved(EventChecker):
             self._compare(life, prev_obj, e.seq, e.t)
 
     def _compare(self, life: Lifetime, prev: ComputeInstance | None, seq: int, t: float) -> None:
-        lkey = (*life.key, life.number)
+        lkey = life.id
         new = life.obj.status.jobs
         if prev is None or lkey not in self._furthest:
             self._furthest[lkey] = [_furthest(j, seq, t) for j in new]

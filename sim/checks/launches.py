@@ -59,7 +59,7 @@ class LaunchChecker(EventChecker):
 
     def relaunch_cause(self, first: BackendJob, second: BackendJob) -> tuple[str, list[int]]:
         """Why a second job of the same playbook exists, as far as the log tells, and the events that show it."""
-        life = self.instances.live.get(second.key) or self.instances.latest.get(second.key)
+        life = self.instances.current(second.key)
         jobs = life.obj.status.jobs if life is not None else []
         job_type = JobType.PROVISION if second.playbook == "create" else JobType.DEPROVISION
         recorded = f"status.jobs[] holds {entries_text(jobs, job_type)}"

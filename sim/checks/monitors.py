@@ -112,7 +112,7 @@ class LegalPhaseTransition(EventChecker):
             self._move(life, "Gone", e.seq, e.t)
 
     def _move(self, life: Lifetime, phase: str, seq: int, t: float) -> None:
-        lkey = (*life.key, life.number)
+        lkey = life.id
         before, before_seq, before_t = self._phase.get(lkey, (NONE_STATE, life.created_seq, life.created_t))
         if phase == before:
             return

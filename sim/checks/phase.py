@@ -32,7 +32,7 @@ class PhaseConsistent(EventChecker):
         if change is None:
             return
         life = change[0]
-        lkey = (*life.key, life.number)
+        lkey = life.id
         signature, problem = self._problem(life)
         before = self._last.get(lkey)
         if not problem:

@@ -67,7 +67,7 @@ class _RecordChecker(EventChecker):
         self.route(AapJobLaunched, self._launched)
 
     def record_of(self, life: Lifetime) -> _Recorded:
-        key = (*life.key, life.number)
+        key = life.id
         rec = self.records.get(key)
         if rec is None:
             rec = self.records[key] = _Recorded()
@@ -86,7 +86,7 @@ class _RecordChecker(EventChecker):
 
     def _launched(self, e: AapJobLaunched) -> None:
         job = self.ledger.jobs[e.job_id]
-        life = self.instances.live.get(job.key) or self.instances.latest.get(job.key)
+        life = self.instances.current(job.key)
         if life is not None:
             self.record_of(life).jobs.append(job)
 
@@ -197,7 +197,7 @@ class JobStateRecorded(_RecordChecker):
             job = self.ledger.jobs.get(int(entry.job_id))
             if job is not None and job.ended and entry.state == map_aap_status(job.final_status):
                 if shown is None:
-                    shown = self._shown.setdefault((*life.key, life.number), {})
+                    shown = self._shown.setdefault(life.id, {})
                 shown.setdefault(job.job_id, e.t)
 
     def finish(self, end_t: float) -> None:
@@ -207,7 +207,7 @@ class JobStateRecorded(_RecordChecker):
 
     def _judge(self, life: Lifetime, end_t: float) -> None:
         rec = self.record_of(life)
-        shown = self._shown.get((*life.key, life.number), {})
+        shown = self._shown.get(life.id, {})
         for job in sorted(self.ledger.by_instance.get(life.key, ()), key=lambda j: j.job_id):
             if job.launched_by != "api" or not job.ended or (str(job.job_id), PLAYBOOK_TYPE[job.playbook]) \
                     not in rec.ids or not self.quiet.judged(life.key, end_t, job.end_t):

@@ -9,6 +9,8 @@ from models.events import Event
 from models.names import ANNOTATION_MANAGEMENT_STATE, KIND_COMPUTE_INSTANCE
 from models.objects import ComputeInstance
 from sim.backends.aap import (
+    ACTIVE,
+    FINISHED,
     AapCancelRequested,
     AapJobLaunched,
     AapJobPurged,
@@ -19,8 +21,6 @@ from sim.checks.common import Handler, Key, Routed, at, subject
 from sim.kernel.http import HttpAnswered, HttpFailed, HttpRequested
 from sim.kube.events import ObjectRemoved, ObjectStored
 
-ACTIVE = frozenset({"new", "pending", "waiting", "running"})
-FINISHED = frozenset({"successful", "failed", "error", "canceled"})
 _JOBS_PATH = "/v2/jobs/"
 
 
@@ -48,6 +48,11 @@ class Lifetime:
         return subject(self.key)
 
     @property
+    def id(self) -> tuple[str, str, int]:
+        """(namespace, name, number): what per-lifetime state is keyed by."""
+        return (*self.key, self.number)
+
+    @property
     def live(self) -> bool:
         return self.removed_seq is None
 
@@ -63,6 +68,10 @@ class Instances:
         self.live: dict[Key, Lifetime] = {}
         self.latest: dict[Key, Lifetime] = {}  # the newest lifetime of each name, live or removed
         self.all: list[Lifetime] = []  # in creation order
+
+    def current(self, key: Key) -> Lifetime | None:
+        """The live lifetime of a name, else its newest removed one (`_begin` puts every live one in `latest`)."""
+        return self.latest.get(key)
 
     def stored(self, event: ObjectStored) -> tuple[Lifetime, ComputeInstance | None] | None:
         """Fold a stored version; returns the lifetime and the version before it (None if new), or None."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sim.backends.config import FAULT_RATES
-from sim.checks.base import new_checkers
+from sim.checks.base import kind_of
 from sim.explore.execute import RunSpec, execute, fallback_for
 from sim.explore.scenario_toml import reparse
 from sim.explore.signature import Hit, hits_of
@@ -242,8 +242,7 @@ def _zero_faults(s: _Shrinker, spec: RunSpec) -> RunSpec:
 
 
 def _is_liveness(signature: str) -> bool:
-    prop = signature.partition(": ")[0]
-    return any(c.property_id == prop and c.kind == "liveness" for c in new_checkers())
+    return kind_of(signature.partition(": ")[0]) == "liveness"
 
 
 def _shorten(s: _Shrinker, spec: RunSpec) -> RunSpec:

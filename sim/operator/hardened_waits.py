@@ -57,8 +57,7 @@ class WaitSteps(ProvisioningSteps):
     @staticmethod
     def evidence_bound_s(instance: ComputeInstance, mark: LaunchMark) -> float:
         """How long a launch may stay unseen: until its first task, or until its end once that is all one can see."""
-        started = aap_finalizer(instance) and not mark.aap_finalizer_before
-        return OUTCOME_BOUND_S if started or mark.aap_finalizer_before else START_BOUND_S
+        return OUTCOME_BOUND_S if aap_finalizer(instance) or mark.aap_finalizer_before else START_BOUND_S
 
     def look_up_orphan(self, instance: ComputeInstance, mark: LaunchMark) -> Co[bool]:
         """Fixes the F3/F4 remainder: find an in-flight AAP launch's job in AAP's job list and record it by its id.

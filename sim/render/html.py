@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import importlib
 import json
 import math
 import re
@@ -29,6 +28,8 @@ from sim.kube.events import ObjectRemoved, ObjectStored
 from sim.kube.runtime_events import ReconcileFinished
 from sim.render.diagrams import dot_program, render_with_dot
 from sim.render.report_assets import CATEGORIES, CSS, JS, LEGEND, MINOR, STATE_COLOURS
+from sim.render.text import Context
+from sim.render.timeline import VERBOSE, describe_event
 
 __all__ = ["LANES", "Band", "RunPaths", "Segment", "category_of", "describe_all", "job_bands", "lane_of", "render_html",
            "run_paths"]
@@ -116,12 +117,8 @@ def describe_all(events: Sequence[Event]) -> list[str]:
     The timeline is read through one `Context` for the whole log, so writes read as differences
     ("finalizer added") and answers name their requests.
     """
-    try:
-        timeline = importlib.import_module("sim.render.timeline")
-        describe_event, context = timeline.describe_event, timeline.Context()
-    except (ImportError, AttributeError):
-        return [_own_summary(e) for e in events]
-    return [describe_event(e, 2, context) or _own_summary(e) for e in events]
+    context = Context()
+    return [describe_event(e, VERBOSE, context) or _own_summary(e) for e in events]
 
 
 @dataclass(frozen=True, slots=True)

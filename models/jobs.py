@@ -41,6 +41,11 @@ class JobType(StrEnum):
     DEPROVISION = "deprovision"
 
 
+# Which playbook (AAP job template) carries out each kind of job: create provisions, delete deprovisions.
+PLAYBOOK_TYPE: Mapping[str, JobType] = {"create": JobType.PROVISION, "delete": JobType.DEPROVISION}
+TYPE_PLAYBOOK: Mapping[JobType, str] = {t: p for p, t in PLAYBOOK_TYPE.items()}
+
+
 class JobState(StrEnum):
     """Recorded state of a job; values are the CRD enum strings."""
 

@@ -17,7 +17,7 @@ from typing import Any
 import simpy
 
 from models.events import UserActed
-from models.jobs import JobType
+from models.jobs import TYPE_PLAYBOOK, JobType
 from models.names import (
     ANNOTATION_MANAGEMENT_STATE,
     ANNOTATION_TENANT,
@@ -226,7 +226,7 @@ class World:
     # -- outside-world verbs -----------------------------------------------------------------------
     def job_ids(self, instance: str, job_type: JobType | None = None) -> list[int]:
         """AAP job ids launched for an instance (ground truth), oldest first."""
-        playbook = None if job_type is None else ("create" if job_type is JobType.PROVISION else "delete")
+        playbook = None if job_type is None else TYPE_PLAYBOOK[job_type]
         return [j.job_id for j in self.backends.aap.jobs.for_instance(self.operator_config.namespace, instance,
                                                                          playbook)]
 

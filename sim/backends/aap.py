@@ -397,12 +397,7 @@ class FakeAap:
             return ""
         if not c.chance(STREAM, f"req/{n}/fault", total):
             return ""
-        u = c.uniform(STREAM, f"req/{n}/fault_kind", 0.0, sum(rates))
-        for kind, rate in zip(FAULTS, rates, strict=True):
-            if u < rate:
-                return kind
-            u -= rate
-        return [kind for kind, rate in zip(FAULTS, rates, strict=True) if rate > 0][-1]
+        return c.weighted(STREAM, f"req/{n}/fault_kind", FAULTS, rates)
 
     def _dispatch(self, method: str, path: str, body: Any) -> HttpResponse:
         route, _, query = path.partition("?")

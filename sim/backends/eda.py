@@ -121,12 +121,7 @@ class FakeEda:
         rates = (cfg.eda_server_error_rate, cfg.eda_timeout_rate, cfg.eda_timeout_accepted_rate)
         if not c.chance(STREAM, f"delivery/{n}/fault", sum(rates)):
             return ""
-        u = c.uniform(STREAM, f"delivery/{n}/fault_kind", 0.0, sum(rates))
-        for kind, rate in zip(FAULTS, rates, strict=True):
-            if u < rate:
-                return kind
-            u -= rate
-        return [kind for kind, rate in zip(FAULTS, rates, strict=True) if rate > 0][-1]
+        return c.weighted(STREAM, f"delivery/{n}/fault_kind", FAULTS, rates)
 
     def _accept(self, n: int, hook: str, payload: dict[str, Any]) -> None:
         c = self.kernel.choices

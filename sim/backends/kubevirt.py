@@ -95,9 +95,9 @@ class VmReleased(Event):
     name: str
 
 
-_TRIGGERS: dict[type[Event], str] = {VmProvisioned: "create", VmBecameReady: "become_ready", VmRestarted: "restart",
-                                     VmDeletionStarted: "delete", VmReleased: "vanish"}
-VM_EVENTS = tuple(_TRIGGERS)
+VM_TRIGGERS: dict[type[Event], str] = {VmProvisioned: "create", VmBecameReady: "become_ready", VmRestarted: "restart",
+                                     VmDeletionStarted: "delete", VmReleased: "vanish"}  # VM machine
+VM_EVENTS = tuple(VM_TRIGGERS)
 
 
 @dataclass
@@ -130,7 +130,7 @@ class CloudLedger:
         self._by_instance: dict[str, list[CloudVm]] = {}  # by instance name, in creation order
 
     def apply(self, event: Event) -> None:
-        trigger = _TRIGGERS.get(type(event))
+        trigger = VM_TRIGGERS.get(type(event))
         if trigger is None:
             return
         if isinstance(event, VmProvisioned):
@@ -220,7 +220,7 @@ class KubeVirt:
     def _record(self, run: _VmRun, cls: type[Event], **fields: Any) -> None:
         """Check the transition on the VM machine (an illegal one raises), then record it."""
         state = self.ledger.vms[run.vm_id].state if run.vm_id in self.ledger.vms else "absent"
-        VM_MACHINE.fire(state, _TRIGGERS[cls])
+        VM_MACHINE.fire(state, VM_TRIGGERS[cls])
         self.kernel.record(cls, ACTOR, vm_id=run.vm_id, namespace=run.namespace, name=run.name, **fields)
 
     def _lifecycle(self, run: _VmRun, obj: KubeObject) -> Gen:

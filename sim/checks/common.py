@@ -13,7 +13,6 @@ Handler = Callable[[Any], object]
 Key = tuple[str, str]  # (namespace, name) of a ComputeInstance
 
 # The create playbook provisions, the delete playbook deprovisions (§1); status.jobs[] names them by type (§8).
-PLAYBOOK_TYPE: dict[str, JobType] = {"create": JobType.PROVISION, "delete": JobType.DEPROVISION}
 
 
 class Routed:

@@ -20,14 +20,13 @@ from models.machines import AAP_JOB, ALL_MACHINES, CR_OBJECT, INSTANCE_PHASE, JO
 from models.names import KIND_COMPUTE_INSTANCE
 from models.objects import ComputeInstance
 from sim.backends.aap import AapJobTransitioned
-from sim.backends.kubevirt import VmBecameReady, VmDeletionStarted, VmProvisioned, VmReleased, VmRestarted
+from sim.backends.kubevirt import VM_TRIGGERS
 from sim.kube.events import ObjectRemoved, ObjectStored
 
 __all__ = ["Coverage", "coverage_of"]
 
 Pair = tuple[str, str]  # (state, trigger)
-_VM_TRIGGERS: dict[type[Event], str] = {VmProvisioned: "create", VmBecameReady: "become_ready",
-                                        VmRestarted: "restart", VmDeletionStarted: "delete", VmReleased: "vanish"}
+_VM_TRIGGERS = VM_TRIGGERS
 
 
 @dataclass

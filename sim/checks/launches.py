@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from models.jobs import JobRecord, JobType, is_eda_job_id
+from models.jobs import PLAYBOOK_TYPE, JobRecord, JobType, is_eda_job_id
 from sim.backends.aap import AapJobLaunched
 from sim.backends.eda import EdaRuleFired, WebhookReceived
 from sim.checks.common import EventChecker, at, entries_text, entry_text
@@ -61,7 +61,7 @@ class LaunchChecker(EventChecker):
         """Why a second job of the same playbook exists, as far as the log tells, and the events that show it."""
         life = self.instances.current(second.key)
         jobs = life.obj.status.jobs if life is not None else []
-        job_type = JobType.PROVISION if second.playbook == "create" else JobType.DEPROVISION
+        job_type = PLAYBOOK_TYPE[second.playbook]
         recorded = f"status.jobs[] holds {entries_text(jobs, job_type)}"
         # A crash up to one request timeout before the first launch may have cut the request that made it.
         crashes = [c for c in self._crashes if first.launch_t - _REQUEST_TIMEOUT_S <= c[1] <= second.launch_t]

@@ -9,7 +9,7 @@ report what is still pending in the operator's terms.
 from __future__ import annotations
 
 from models.config_version import desired_config_version
-from models.jobs import JobRecord, JobState, JobType, find_latest_job_by_type, is_eda_job_id
+from models.jobs import TYPE_PLAYBOOK, JobRecord, JobState, JobType, find_latest_job_by_type, is_eda_job_id
 from models.names import (
     ANNOTATION_RECONCILED_CONFIG_VERSION,
     FINALIZER_COMPUTE_INSTANCE,
@@ -51,7 +51,7 @@ class _EndChecker(EventChecker):
         """The AAP jobs behind a recorded entry: by id, or for an EDA id every EDA-launched job of that playbook."""
         if entry is None:
             return []
-        playbook = "create" if entry.type is JobType.PROVISION else "delete"
+        playbook = TYPE_PLAYBOOK[entry.type]
         if entry.job_id.isdigit():
             job = self.ledger.jobs.get(int(entry.job_id))
             return [job] if job is not None else []

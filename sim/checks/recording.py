@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from models.jobs import JobState, JobType, find_job_by_id, is_eda_job_id, map_aap_status
+from models.jobs import PLAYBOOK_TYPE, TYPE_PLAYBOOK, JobState, JobType, find_job_by_id, is_eda_job_id, map_aap_status
 from models.objects import ComputeInstance
 from sim.backends.aap import AapJobLaunched
 from sim.checks.base import register_checker
-from sim.checks.common import PLAYBOOK_TYPE, EventChecker, at, entries_text, entry_text, id_list
+from sim.checks.common import EventChecker, at, entries_text, entry_text, id_list
 from sim.checks.quiescence import Quiescence
 from sim.checks.tracking import AapLedger, BackendJob, Instances, Lifetime, Polls
 from sim.kube.events import ObjectRemoved, ObjectStored
@@ -129,7 +129,7 @@ class JobsRecorded(_RecordChecker):
             if jobs:
                 self._unrecorded(life, t, when, job_type, jobs, rec)
         for job_type in (JobType.PROVISION, JobType.DEPROVISION):
-            playbook = "create" if job_type is JobType.PROVISION else "delete"
+            playbook = TYPE_PLAYBOOK[job_type]
             launched = [j for j in ready if j.launched_by == "eda" and j.playbook == playbook]
             recorded = rec.eda[job_type]
             excess = len(launched) - len(recorded)

@@ -14,17 +14,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from sim.scenarios.binding import toml_value
-from sim.scenarios.loader import parse_scenario
+from sim.scenarios.loader import default_heal, parse_scenario
+from sim.scenarios.overrides import PARTS
 from sim.scenarios.schema import ActionSpec, Expectation, InstanceSpec, Scenario
 from sim.world import WorldConfig
 
-WORLD_PARTS = ("operator", "manager", "api", "backends")
+WORLD_PARTS = PARTS
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _default_heal(s: Scenario) -> float:
-    """The heal time the loader derives when a file gives none (after the last action and the last create)."""
-    return max([0.0, *(a.ends_at_s for a in s.actions), *(i.create_at_s for i in s.instances)])
+    """The heal time the loader derives when a file gives none."""
+    return default_heal(s.instances, s.actions)
 
 
 _plain = toml_value

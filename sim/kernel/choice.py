@@ -133,6 +133,15 @@ class ChoiceSource(ABC):
         assert options, f"choice {stream}/{name} offered no options"
         return options[self.integer(stream, name, 0, len(options) - 1)]
 
+    def weighted(self, stream: str, name: str, options: Sequence[T], weights: Sequence[float]) -> T:
+        """One of `options` with probability proportional to its weight, decided by one uniform draw."""
+        u = self.uniform(stream, name, 0.0, sum(weights))
+        for option, weight in zip(options, weights, strict=True):
+            if u < weight:
+                return option
+            u -= weight
+        return [o for o, w in zip(options, weights, strict=True) if w > 0][-1]
+
     def permutation(self, stream: str, name: str, n: int) -> list[int]:
         """A permutation of range(n) as a sequence of picks (Fisher–Yates), each pick its own choice."""
         order = list(range(n))

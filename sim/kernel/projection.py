@@ -43,10 +43,6 @@ def register_projection(name: str, factory: ProjectionFactory) -> None:
     _REGISTRY[name] = factory
 
 
-def projection_names() -> list[str]:
-    return sorted(_REGISTRY)
-
-
 def new_projections(names: Iterable[str] | None = None) -> dict[str, Projection]:
     chosen = sorted(_REGISTRY) if names is None else sorted(names)
     return {n: _REGISTRY[n]() for n in chosen}

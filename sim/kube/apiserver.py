@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from models.events import Event
-from models.objects import KubeObject, ObjectMeta
+from models.objects import KubeObject, ObjectMeta, object_key
 from sim.kernel.errors import AlreadyExists, ApiError, Conflict, Invalid, NotFound
 from sim.kernel.kernel import Kernel
 from sim.kernel.projection import register_projection
@@ -79,9 +79,6 @@ class KubeStore:
 
 register_projection("kube", KubeStore)
 
-
-def _key(obj: KubeObject) -> Key:
-    return (obj.kind, obj.metadata.namespace, obj.metadata.name)
 
 
 def _labels_match(meta: ObjectMeta, labels: Mapping[str, str]) -> bool:
@@ -159,7 +156,7 @@ class ApiServer:
         new.metadata.resource_version = rv
         if not persisted:
             new = new.persisted()
-        key = _key(new)
+        key = object_key(new)
         if new.metadata.terminating and not new.metadata.finalizers:
             self.kernel.record(ObjectRemoved, actor, kind=key[0], namespace=key[1], name=key[2],
                                resource_version=rv, obj=new)
@@ -169,13 +166,13 @@ class ApiServer:
         return new.deepcopy()
 
     def _unchanged(self, verb: str, stored: KubeObject, actor: str) -> KubeObject:
-        key = _key(stored)
+        key = object_key(stored)
         self.kernel.record(ObjectUnchanged, actor, verb=verb, kind=key[0], namespace=key[1], name=key[2],
                            resource_version=stored.metadata.resource_version)
         return stored.deepcopy()
 
     def create(self, obj: KubeObject, *, actor: str) -> KubeObject:
-        key = _key(obj)
+        key = object_key(obj)
         if key in self.store.objects:
             raise self._reject("create", key, AlreadyExists(f'{key[0].lower()}s "{key[2]}" already exists'), actor)
         new = obj.without_status()  # the status subresource: create ignores status
@@ -187,22 +184,24 @@ class ApiServer:
 
     def update(self, obj: KubeObject, *, actor: str) -> KubeObject:
         """Main-resource update: metadata and spec from `obj`, status kept; returns the whole stored object."""
-        key = _key(obj)
+        key = object_key(obj)
         stored = self._existing("update", key, actor)
         self._check_version("update", key, obj, stored, actor)
         self._check_finalizers("update", key, stored, obj.metadata.finalizers, actor)
         new = obj.with_status_of(stored)
         m, s = new.metadata, stored.metadata
         m.uid, m.creation_timestamp, m.deletion_timestamp = s.uid, s.creation_timestamp, s.deletion_timestamp
-        m.generation = s.generation + (1 if new.spec_dict() != stored.spec_dict() else 0)
+        spec_changed = new.spec_dict() != stored.spec_dict()
+        m.generation = s.generation + (1 if spec_changed else 0)
         m.resource_version = s.resource_version
-        if new.to_dict() == stored.to_dict():
+        # `new` carries the stored status, kind and apiVersion: it equals `stored` iff spec and metadata do.
+        if not spec_changed and m.to_dict() == s.to_dict():
             return self._unchanged("update", stored, actor)
         return self._commit("update", new, actor)
 
     def update_status(self, obj: KubeObject, *, actor: str) -> KubeObject:
         """Status-subresource update: only `obj`'s status is taken; spec and metadata changes are ignored."""
-        key = _key(obj)
+        key = object_key(obj)
         stored = self._existing("update_status", key, actor)
         self._check_version("update_status", key, obj, stored, actor)
         new = stored.with_status_of(obj).persisted()

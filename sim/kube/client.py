@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import simpy
 
-from models.objects import KubeObject
+from models.objects import KubeObject, object_key
 from sim.kernel.choice import Dist
 from sim.kernel.errors import ApiError, ApiTimeout, Conflict, Invalid, ServerError, SimError
 from sim.kernel.kernel import Kernel
@@ -80,12 +80,7 @@ class ApiClient:
             return None
         kinds = [k for k in FAULT_KINDS if getattr(rates, k) > 0 and (write or k in ("server_error", "timeout"))]
         weights = [getattr(rates, k) for k in kinds]
-        u = self.kernel.choices.uniform(self._stream, f"{n}/{verb}/fault_kind", 0.0, sum(weights))
-        for k, w in zip(kinds, weights, strict=True):
-            if u < w:
-                return k
-            u -= w
-        return kinds[-1]
+        return self.kernel.choices.weighted(self._stream, f"{n}/{verb}/fault_kind", kinds, weights)
 
     def _call(self, verb: str, key: Key, op: Callable[[], T], *, write: bool = True) -> Gen[T]:
         k = self.kernel
@@ -127,15 +122,15 @@ class ApiClient:
                           lambda: self.server.list(kind, namespace, labels, actor=self.actor), write=False)
 
     def create(self, obj: KubeObject) -> Gen[KubeObject]:
-        return self._call("create", (obj.kind, obj.metadata.namespace, obj.metadata.name),
+        return self._call("create", object_key(obj),
                           lambda: self.server.create(obj, actor=self.actor))
 
     def update(self, obj: KubeObject) -> Gen[KubeObject]:
-        return self._call("update", (obj.kind, obj.metadata.namespace, obj.metadata.name),
+        return self._call("update", object_key(obj),
                           lambda: self.server.update(obj, actor=self.actor))
 
     def update_status(self, obj: KubeObject) -> Gen[KubeObject]:
-        return self._call("update_status", (obj.kind, obj.metadata.namespace, obj.metadata.name),
+        return self._call("update_status", object_key(obj),
                           lambda: self.server.update_status(obj, actor=self.actor))
 
     def patch_metadata(self, kind: str, namespace: str, name: str, *, finalizers: Sequence[str] | None = None,

@@ -57,6 +57,7 @@ class CacheReader(Protocol):
     """The read side of a cache, as mappers and reconciles see it."""
 
     def get(self, kind: str, namespace: str, name: str) -> KubeObject: ...
+    def peek(self, kind: str, namespace: str, name: str) -> KubeObject | None: ...
     def list(self, kind: str, namespace: str = "",
              labels: Mapping[str, str] | None = None) -> builtins.list[KubeObject]: ...
 
@@ -73,8 +74,8 @@ class Informer:
         # sort and filter every object of the kind (a reconcile lists VMs by label on every pass).
         self._labelled: dict[str, dict[tuple[str, str], dict[tuple[str, str], None]]] = {}
         self._handlers: dict[str, list[Handler]] = {}
-        # Per object: changes observed but not yet applied, oldest first.
-        self._pending: dict[str, deque[_InFlight]] = {}  # per kind: changes waiting for earlier ones
+        # Per kind: changes observed but not yet applied, oldest first (one reflector per kind).
+        self._pending: dict[str, deque[_InFlight]] = {}
         self._spike_until = -math.inf
         self._spike = Dist.fixed(0.0)
         self.started = False
@@ -214,6 +215,3 @@ class Informer:
     def __len__(self) -> int:
         return sum(len(objs) for objs in self._objects.values())
 
-    def pending(self) -> int:
-        """How many observed changes are still on their way to the cache."""
-        return sum(len(q) for q in self._pending.values())

@@ -11,7 +11,6 @@ from models.names import (
     LABEL_COMPUTE_INSTANCE,
 )
 from models.objects import KubeObject
-from sim.kernel.errors import NotFound
 from sim.kube.informer import CacheReader
 from sim.kube.manager import Mapper, WatchSpec
 from sim.kube.workqueue import QueueKey
@@ -48,9 +47,7 @@ def vm_to_compute_instance(namespace: str) -> Mapper:
         name = obj.metadata.labels.get(LABEL_COMPUTE_INSTANCE)
         if not name:
             return []
-        try:
-            cache.get(KIND_COMPUTE_INSTANCE, namespace, name)
-        except NotFound:
+        if cache.peek(KIND_COMPUTE_INSTANCE, namespace, name) is None:  # exists? (no copy needed)
             return []
         return [(namespace, name)]
     return mapper

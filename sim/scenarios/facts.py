@@ -7,7 +7,7 @@ the same facts; scenario expectations and the provider comparison read it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from models.events import Event, UserActed
 from models.names import KIND_COMPUTE_INSTANCE
@@ -65,6 +65,9 @@ class InstanceFacts:
 
 class InstanceFactsProjection:
     """Folds user actions, CI writes, AAP jobs and cloud VMs into `InstanceFacts` by instance name."""
+
+    event_types: ClassVar[tuple[type[Event], ...]] = (ObjectStored, ObjectRemoved, UserActed, AapJobLaunched,
+                                                      AapJobTransitioned, VmProvisioned, VmReleased)
 
     def __init__(self) -> None:
         self.instances: dict[str, InstanceFacts] = {}

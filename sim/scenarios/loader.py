@@ -98,14 +98,14 @@ def parse_scenario(text: str, *, file: str, default_name: str = "") -> Scenario:
     name = options.name or default_name
     scenario = Scenario(
         name=name, description=options.description, horizon_s=options.horizon_s,
-        heal_at_s=options.heal_at_s if options.heal_at_s is not None else _default_heal(instances, actions),
+        heal_at_s=options.heal_at_s if options.heal_at_s is not None else default_heal(instances, actions),
         seed=options.seed, tags=options.tags, world=world, instances=instances, actions=actions, expect=expect,
         source=text, path=file)
     validate(scenario, file, heal_given=options.heal_at_s is not None)
     return scenario
 
 
-def _default_heal(instances: tuple[InstanceSpec, ...], actions: tuple[ActionSpec, ...]) -> float:
+def default_heal(instances: tuple[InstanceSpec, ...], actions: tuple[ActionSpec, ...]) -> float:
     """After the last action (its end, for a timed fault) and the last create."""
     return max([0.0, *(a.ends_at_s for a in actions), *(i.create_at_s for i in instances)])
 

@@ -145,3 +145,14 @@ def test_python_dash_m_sim_reports_bad_input_without_a_traceback() -> None:
     proc = subprocess.run([sys.executable, "-m", "sim", "scenario", "no-such-scenario"], capture_output=True,
                           text=True, check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "unknown scenario" in proc.stderr
+
+
+
+def test_a_reader_that_closes_the_pipe_early_gets_no_traceback() -> None:
+    """`python -m sim list | head -1` where head has gone: the listing stops quietly, as Unix tools do."""
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader is gone before the first line is written (the child is still importing)
+    _, stderr = proc.communicate(timeout=60)
+    assert "Traceback" not in stderr.decode(), stderr.decode()
+    assert proc.returncode == 141  # 128 + SIGPIPE

@@ -9,6 +9,7 @@ method for everything the finding does not touch. Helpers that are not overrides
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from models.jobs import JobRecord, JobState, JobType, find_job_by_id, find_latest_job_by_type, is_eda_job_id
@@ -18,7 +19,9 @@ from sim.kernel.effects import CachedGet, Now, ReconcileResult, Sleep, UncachedG
 from sim.kernel.errors import ApiTimeout, Conflict, NotFound, ServerError
 from sim.operator.aap_client import is_not_found
 from sim.operator.base import log
+from sim.operator.config import OperatorConfig
 from sim.operator.errors import errors_as
+from sim.operator.hardened_jobs import AAPJobs, Seen
 from sim.operator.hardened_launches import (
     REASON_IN_FLIGHT,
     Answer,
@@ -29,7 +32,7 @@ from sim.operator.hardened_launches import (
     applied,
     drive,
 )
-from sim.operator.hardened_waits import OUTCOME_BOUND_S, WaitSteps
+from sim.operator.hardened_waits import OBSERVED_MESSAGE, OUTCOME_BOUND_S, UNSEEN_FAILURE_MESSAGE, WaitSteps
 from sim.operator.reconciler import ComputeInstanceReconciler
 from sim.operator.types import Co, ProvisioningProvider, ProvisionStatus, RateLimitError
 
@@ -40,8 +43,6 @@ STATUS_WRITE_ATTEMPTS = 8  # retry-on-conflict, and on 5xx and timeouts too, wit
 STATUS_WRITE_MAX_DELAY_S = 1.0
 APPLIED_MESSAGE = "Succeeded: the create playbook annotated the config version this job was launched with"
 PURGED_MESSAGE = "Failed: AAP purged the job before its end was seen, and its config version was never annotated"
-UNSEEN_FAILURE_MESSAGE = (f"Failed: no sign of success {OUTCOME_BOUND_S:g} s after the launch (the create playbook "
-                          "gives up waiting for its VM after 600 s); the provider cannot see this job's end")
 FINALIZER_GONE_MESSAGE = "Succeeded: the delete playbook removed the computeinstance-aap finalizer"
 FINALIZER_KEPT_MESSAGE = "Failed: AAP purged the job before its end was seen, and the finalizer is still there"
 EDA_DELETE_WAIT_MESSAGE = "Waiting for the EDA-launched delete playbook to remove the computeinstance-aap finalizer"
@@ -53,6 +54,17 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
     """The reference reconciler with ten overrides, each fixing findings of the simulator (docs/findings.md)."""
 
     name = "hardened"
+
+    def __init__(self, config: OperatorConfig, *, jitter: Callable[[], float] | None = None) -> None:
+        """F14: AAP's job API is read in both provider modes, through a read-only client of its own.
+
+        EDA gives no job id and no status (§10.3), but it runs its jobs in the same AAP, with the CR as
+        payload. The operator is given AAP's URL, a read token and the template names in EDA mode too (a
+        deployment requirement), so it can see the end of any job of an instance and find the job of a
+        launch whose answer was lost, whichever provider is configured now or was when the job started.
+        """
+        super().__init__(config, jitter=jitter)
+        self.aap_jobs = AAPJobs.from_config(config)
 
     # -- the whole reconcile ----------------------------------------------------------------------------
     def reconcile(self, namespace: str, name: str) -> Co[ReconcileResult]:
@@ -105,11 +117,13 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         the spec, and the EDA provider answers Unknown even for a job AAP reported Succeeded. Here a job whose
         ending is recorded is never polled again; if the spec's config version differs from the one that job
         was launched with, a new job is launched. A launch whose outcome is unknown (still in flight after a
-        restart or a lost answer) is settled from its effects first. Everything else is the reference's.
+        restart or a lost answer) is settled first, from AAP's job list (F14) or its effects; under `manual`
+        it is only recorded if found, never launched again. Everything else is the reference's.
         """
-        if self.is_manual(instance) or self.provider is None:
-            return (yield from super().handle_provisioning(instance))
         mark = LaunchMark.read(instance.status, JobType.PROVISION)
+        if self.is_manual(instance) or self.provider is None:
+            yield from self.record_orphan_only(instance, mark)
+            return (yield from super().handle_provisioning(instance))
         if mark is not None and mark.in_flight:
             return (yield from self.settle_orphan_provision(instance, self.provider, mark))
         latest = find_latest_job_by_type(instance.status.jobs, JobType.PROVISION)
@@ -122,13 +136,17 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
 
         With the config already applied the reference only polls a recorded, non-terminal job (§4 step 9),
         so a launch still in flight would never be looked at (an EDA job never recorded). Minimal: the
-        reference step runs first; the in-flight launch is settled only if it did not get there.
+        reference step runs first; the in-flight launch is settled only if it did not get there (under
+        `manual`, only recorded if found).
         """
         latest = find_latest_job_by_type(instance.status.jobs, JobType.PROVISION)
         result = yield from super().handle_configuration_applied(instance)
         mark = LaunchMark.read(instance.status, JobType.PROVISION)
         polled = latest is not None and not latest.state.is_terminal
-        if polled or mark is None or not mark.in_flight or self.is_manual(instance) or self.provider is None:
+        if polled or mark is None or not mark.in_flight or self.provider is None:
+            return result
+        if self.is_manual(instance):
+            yield from self.record_orphan_only(instance, mark)
             return result
         return (yield from self.settle_orphan_provision(instance, self.provider, mark))
 
@@ -157,18 +175,29 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
 
     def poll_provision_job(self, instance: ComputeInstance, provider: ProvisioningProvider,
                            latest: JobRecord) -> Co[ReconcileResult]:
-        """Fixes F7 (a purged provision job answers 404 forever) and F9 (EDA cannot see any job's end).
+        """Fixes F7 (a purged provision job answers 404 forever), F9 and F14 (the provider cannot see a job's end).
 
-        When the provider cannot tell the job's state — AAP answers 404 (purged, or an EDA id), or the EDA
-        provider answers Unknown — the job's last effect decides: the reconciled-config-version annotation
-        carrying the config it was launched with means it succeeded; a purged AAP job without it failed, and
-        so did one still unseen after the create playbook's own bound (`OUTCOME_BOUND_S`). Otherwise the
-        answer goes to the reference handling unchanged.
+        When the provider cannot tell the job's state — the EDA provider answers Unknown for any id, the AAP
+        provider 404 for an EDA id — AAP's job API is asked (F14) and an end seen there is recorded as AAP's
+        would be. Failing that (AAP unreadable, the job not listed, or purged: a 404) the job's last effect
+        decides: the reconciled-config-version annotation carrying the config it was launched with means it
+        succeeded; a purged AAP job without it failed, and so did one still unseen after the create
+        playbook's own bound (`OUTCOME_BOUND_S`). Otherwise the answer goes to the reference handling unchanged.
         """
         answer = yield from drive(provider.get_provision_status(instance, latest.job_id))
-        hidden = answer.value is not None and answer.value.state is JobState.UNKNOWN
-        if hidden or (answer.error is not None and is_not_found(answer.error)):
-            inferred = self.infer_provision_end(instance, latest, answer, (yield Now()))
+        not_found = answer.error is not None and is_not_found(answer.error)
+        hidden = provider.name() == "eda" and answer.value is not None and answer.value.state is JobState.UNKNOWN
+        purged = not_found and latest.job_id.isdigit()  # AAP purges only jobs that have ended
+        if hidden or (not_found and is_eda_job_id(latest.job_id)):
+            seen = yield from self.aap_jobs.observe(instance, latest)
+            if seen.seen is Seen.ENDED:
+                observed = ProvisionStatus(latest.job_id, seen.state, f"{OBSERVED_MESSAGE}: {seen.status}")
+                return (yield from super().poll_provision_job(instance, Answered(provider, Answer(observed)), latest))
+            if seen.seen is Seen.ACTIVE:
+                hidden = not_found = False
+            purged = purged or seen.seen is Seen.PURGED
+        if hidden or not_found:
+            inferred = self.infer_provision_end(instance, latest, purged, (yield Now()))
             if inferred is not None:
                 return inferred
         return (yield from super().poll_provision_job(instance, Answered(provider, answer), latest))
@@ -197,7 +226,9 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         and lets the CR go while the create job still runs; the AAP provider does the same for an EDA-launched
         provision job once the phase is Deleting (§11.4). Here, before any delete launch, a provision job
         whose end the provider cannot see is waited for (`provision_outcome_unknown`), and a delete launch
-        still in flight is settled from its effects. Everything else is the reference's.
+        still in flight is settled from its effects. F14: once a delete job is recorded, nobody polls the
+        provision job again (§7), so an end of it still unrecorded is read from AAP's job API.
+        Everything else is the reference's.
         """
         if self.is_manual(instance) or self.provider is None:
             return (yield from super().handle_deprovisioning(instance))
@@ -212,6 +243,8 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
             if reason:
                 yield log("Not deprovisioning yet: the provision job may still run", reason=reason)
                 return self.poll_requeue()
+        else:
+            yield from self.record_provision_end(instance)
         return (yield from super().handle_deprovisioning(instance))
 
     def trigger_deprovision(self, instance: ComputeInstance,
@@ -235,12 +268,13 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
 
     def poll_deprovision_job(self, instance: ComputeInstance, provider: ProvisioningProvider,
                              latest: JobRecord) -> Co[ReconcileResult]:
-        """Fixes F7 (purged delete job: 404 keeps the CR Deleting), F8 (AAP polling an EDA id) and F11.
+        """Fixes F7 (purged delete job: 404 keeps the CR Deleting), F8 (AAP polling an EDA id), F11 and F14.
 
         A recorded ending is not polled again. A 404 is decided by the delete playbook's last effect, the
         removal of the `computeinstance-aap` finalizer (the EDA provider's own protocol, §10.3). A delete
-        job whose end no provider can see (F11: EDA never reports a failure) is recorded Failed with
-        blockDeletionOnFailure once the finalizer outlives the playbook's own bound, as AAP's would be.
+        job whose end the provider cannot see (F11: EDA never reports a failure) is looked at in AAP's job
+        API (F14): a failed or canceled one is recorded so at once, with blockDeletionOnFailure, as AAP's
+        would be. Only when AAP shows nothing is it given the playbook's own bound (`OUTCOME_BOUND_S`).
         """
         if latest.state.is_terminal:
             return self.finished_deprovision(latest)
@@ -249,10 +283,24 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
             result = self.deprovision_by_finalizer(instance, latest)
         else:
             result = yield from super().poll_deprovision_job(instance, Answered(provider, answer), latest)
-        now = yield Now()
-        return self.bound_unseen_deprovision(instance, provider, latest, result, now)
+        return (yield from self.settle_unseen_deprovision(instance, provider, latest, result))
 
     # -- helpers (not overrides) ------------------------------------------------------------------------
+    def record_provision_end(self, instance: ComputeInstance) -> Co[None]:
+        """F14: a provision entry left unended when the delete job was launched gets the end AAP shows."""
+        latest = find_latest_job_by_type(instance.status.jobs, JobType.PROVISION)
+        if latest is None or not latest.job_id or latest.state.is_terminal:
+            return
+        seen = yield from self.aap_jobs.observe(instance, latest)
+        if seen.seen is Seen.ENDED:
+            self.update_job(instance, latest.with_changes(state=seen.state,
+                                                          message=f"{OBSERVED_MESSAGE}: {seen.status}"))
+
+    def record_orphan_only(self, instance: ComputeInstance, mark: LaunchMark | None) -> Co[None]:
+        """Under `manual` (or without a provider) a launch in flight is recorded if its job shows, nothing more."""
+        if mark is not None and mark.in_flight and self.provider is not None:
+            yield from self.adopt_orphan_provision(instance, mark)
+
     def write_launch_mark(self, instance: ComputeInstance, job_type: JobType) -> Co[None]:
         """Persist "a launch is in flight" before the launch request goes out; on failure nothing is launched."""
         now = yield Now()
@@ -306,13 +354,12 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
             instance.status.phase = Phase.FAILED
         return ReconcileResult()
 
-    def infer_provision_end(self, instance: ComputeInstance, latest: JobRecord, answer: Answer[ProvisionStatus],
+    def infer_provision_end(self, instance: ComputeInstance, latest: JobRecord, purged: bool,
                             now: float) -> ReconcileResult | None:
         """The end of a job the provider cannot see, from the annotation; None if it tells nothing yet."""
         if applied(instance, self.launch_version(instance, latest)):
             self.update_job(instance, latest.with_changes(state=JobState.SUCCEEDED, message=APPLIED_MESSAGE))
             return ReconcileResult()
-        purged = answer.error is not None and latest.job_id.isdigit()  # AAP purges only jobs that have ended
         if not purged and now - latest.timestamp < OUTCOME_BOUND_S:
             return None
         self.update_job(instance, latest.with_changes(state=JobState.FAILED,
@@ -337,12 +384,25 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         self.update_job(instance, latest.with_changes(state=JobState.RUNNING, message=EDA_DELETE_WAIT_MESSAGE))
         return self.poll_requeue()
 
-    def bound_unseen_deprovision(self, instance: ComputeInstance, provider: ProvisioningProvider,
-                                 latest: JobRecord, result: ReconcileResult, now: float) -> ReconcileResult:
-        """F11: an unseen delete job still "running" past the playbook's bound failed; block like AAP does."""
+    def settle_unseen_deprovision(self, instance: ComputeInstance, provider: ProvisioningProvider,
+                                  latest: JobRecord, result: ReconcileResult) -> Co[ReconcileResult]:
+        """F14, F11: a delete job the provider cannot see that AAP shows failed (or that outlived the playbook's
+        bound, when AAP shows nothing) is recorded Failed and blocks deletion, as an AAP delete failure does."""
         entry = find_job_by_id(instance.status.jobs, latest.job_id)
         unseen = provider.name() == "eda" or is_eda_job_id(latest.job_id)
-        if entry is None or entry.state.is_terminal or not unseen or now - latest.timestamp < OUTCOME_BOUND_S:
+        if entry is None or entry.state.is_terminal or not unseen:
+            return result
+        seen = yield from self.aap_jobs.observe(instance, entry)
+        if seen.seen is Seen.ENDED and not seen.state.is_successful:
+            self.update_job(instance, entry.with_changes(state=seen.state, block_deletion_on_failure=True,
+                                                         message=f"{OBSERVED_MESSAGE}: {seen.status}"))
+            return self.poll_requeue()
+        if seen.seen is Seen.PURGED and aap_finalizer(instance):
+            self.update_job(instance, entry.with_changes(state=JobState.FAILED, message=FINALIZER_KEPT_MESSAGE,
+                                                         block_deletion_on_failure=True))
+            return self.poll_requeue()
+        now = yield Now()
+        if seen.seen in (Seen.ENDED, Seen.ACTIVE, Seen.PURGED) or now - latest.timestamp < OUTCOME_BOUND_S:
             return result
         self.update_job(instance, entry.with_changes(state=JobState.FAILED, message=UNSEEN_END_MESSAGE,
                                                      block_deletion_on_failure=True))

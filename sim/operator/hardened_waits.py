@@ -1,14 +1,14 @@
-"""What the hardened controller waits for: the effects of a launch whose outcome is unknown, and a provision job's end.
+"""What the hardened controller waits for: the job of a launch whose outcome is unknown, and a provision job's end.
 
-Both waits read the job's effects on the CR (§1): the create playbook adds the `computeinstance-aap`
-finalizer as its first task and writes the reconciled-config-version annotation as its last; the delete
-playbook removes that finalizer as its last task. Both are bounded, so a launch that never happened or a
-job that failed unseen delays the next step by at most the bound instead of stalling it.
+Both waits first ask AAP's job API (F14, `sim.operator.hardened_jobs`), which shows every job of the
+instance whichever provider launched it. When AAP cannot be read they fall back to the job's effects on
+the CR (§1): the create playbook adds the `computeinstance-aap` finalizer as its first task and writes the
+reconciled-config-version annotation as its last; the delete playbook removes that finalizer as its last
+task. Both are bounded, so a launch that never happened or a job that failed unseen delays the next step
+by at most the bound instead of stalling it.
 """
 
 from __future__ import annotations
-
-import math
 
 from models.jobs import (
     JobRecord,
@@ -22,14 +22,14 @@ from models.jobs import (
 from models.names import ANNOTATION_RECONCILED_CONFIG_VERSION
 from models.objects import ComputeInstance
 from sim.kernel.effects import Now, ReconcileResult
-from sim.operator.aap import AAPProvider
 from sim.operator.base import log
 from sim.operator.errors import GoError
+from sim.operator.hardened_jobs import AAPJobs, Lookup, Seen
 from sim.operator.hardened_launches import LaunchMark, Settled, aap_finalizer, applied
 from sim.operator.provisioning import ProvisioningSteps
 from sim.operator.types import Co, ProvisioningProvider
 
-__all__ = ["OUTCOME_BOUND_S", "START_BOUND_S", "WaitSteps"]
+__all__ = ["OUTCOME_BOUND_S", "START_BOUND_S", "UNSEEN_FAILURE_MESSAGE", "WaitSteps"]
 
 # A launched create job shows within this (its first task adds the finalizer): EDA's launch delay, AAP's queue.
 START_BOUND_S = 120.0
@@ -40,10 +40,18 @@ ABANDONED_MESSAGE = ("Failed: the answer to this webhook was lost (operator rest
 ADOPTED_MESSAGE = "Adopted: launched before an operator restart or a lost answer, found by its effects on the CR"
 LOOKED_UP_MESSAGE = ("Adopted: launched before an operator restart or a lost answer, found in AAP's job list by the "
                      "instance's uid")
+UNSEEN_FAILURE_MESSAGE = (f"Failed: no sign of success {OUTCOME_BOUND_S:g} s after the launch (the create playbook "
+                          "gives up waiting for its VM after 600 s); the provider cannot see this job's end")
+OBSERVED_MESSAGE = "Seen in AAP's job list (the provider cannot see this job's end)"
+NOT_RUNNING_MESSAGE = ("Failed: AAP lists no job of this launch running: it never started, or ended and was purged, "
+                       "and its config version was never annotated")
 
 
 class WaitSteps(ProvisioningSteps):
-    """Settles launches still in flight from their effects, and holds deprovisioning while a create job may run."""
+    """Settles launches still in flight from AAP's job list or their effects, and holds deprovisioning while a
+    create job may run."""
+
+    aap_jobs: AAPJobs  # AAP's job API, read in both provider modes (F14)
 
     def launch_version(self, instance: ComputeInstance, latest: JobRecord) -> str:
         """The config version the latest provision launch carried (from its launch mark; else the best guess)."""
@@ -59,42 +67,45 @@ class WaitSteps(ProvisioningSteps):
         """How long a launch may stay unseen: until its first task, or until its end once that is all one can see."""
         return OUTCOME_BOUND_S if aap_finalizer(instance) or mark.aap_finalizer_before else START_BOUND_S
 
-    def look_up_orphan(self, instance: ComputeInstance, mark: LaunchMark) -> Co[bool]:
-        """Fixes the F3/F4 remainder: find an in-flight AAP launch's job in AAP's job list and record it by its id.
+    def look_up_orphan(self, instance: ComputeInstance, mark: LaunchMark) -> Co[Lookup]:
+        """Fixes the F3/F4 remainder and F14: find an in-flight launch's job in AAP's job list and record it.
 
-        The launch payload carries the whole CR, so `extra_vars__icontains=<metadata.uid>` and the template name
-        find the jobs of this instance; the newest one not yet recorded and created at or after the launch mark
-        is the launch's job. Not found (the launch never arrived, or is still on its way) or the lookup failed:
-        False, and the launch is settled from its effects as before.
+        The launch payload carries the whole CR, so the CR's uid and the type's template name find the jobs of
+        this instance, whichever provider launched them (F14: EDA runs its jobs in the same AAP). The newest one
+        not yet recorded and created at or after the launch mark is the launch's job: an AAP launch is recorded
+        by its AAP id, an EDA launch by an EDA id (the EDA protocol's, which the webhook count relies on).
+        A failed lookup is not "not found": the caller asks again instead of settling from effects.
         """
-        provider = self.provider
-        if mark.provider != "aap" or not isinstance(provider, AAPProvider) or not instance.metadata.uid:
-            return False
-        provision = mark.job_type is JobType.PROVISION
-        template = provider.provision_template if provision else provider.deprovision_template
         try:
-            jobs = yield from provider.client.list_jobs(template, instance.metadata.uid)
+            jobs = yield from self.aap_jobs.created_since(instance, mark.job_type, mark.since_s)
         except GoError as exc:
             yield log("Looking up the job of a launch whose answer was lost failed", error=exc)
-            return False
+            return Lookup.FAILED
         recorded = {entry.job_id for entry in instance.status.jobs}
         for job in jobs:  # newest first
-            created = job.created_s
-            if str(job.id) in recorded or created is None or created < math.floor(mark.since_s):
+            if str(job.id) in recorded:
                 continue
-            self.append_job(instance, JobRecord(str(job.id), mark.job_type, mark.since_s, map_aap_status(job.status),
-                                                LOOKED_UP_MESSAGE, block_deletion_on_failure=not provision))
+            job_id = generate_eda_job_id(instance.status.jobs) if mark.recorded_by_us else str(job.id)
+            self.append_job(instance, JobRecord(job_id, mark.job_type, mark.since_s, map_aap_status(job.status),
+                                                LOOKED_UP_MESSAGE,
+                                                block_deletion_on_failure=mark.job_type is JobType.DEPROVISION))
             mark.settle(instance.status, Settled.ADOPTED)
-            yield log("Recorded the job of a launch whose answer was lost, found in AAP", jobID=job.id,
-                      status=job.status)
-            return True
-        return False
+            yield log("Recorded the job of a launch whose answer was lost, found in AAP", jobID=job_id,
+                      aap=job.id, status=job.status)
+            return Lookup.FOUND
+        return Lookup.NOT_FOUND
 
-    def adopt_orphan_provision(self, instance: ComputeInstance, mark: LaunchMark) -> Co[bool]:
-        """Settle an in-flight provision launch whose job has shown: record it (its id from AAP's job list, or an
-        EDA id), or accept it (AAP, no id found)."""
-        if (yield from self.look_up_orphan(instance, mark)):
-            return True
+    def lookup_pending(self, mark: LaunchMark, lookup: Lookup, now: float) -> bool:
+        """A failed lookup is asked again, within the bound, before the launch is settled from its effects."""
+        return lookup is Lookup.FAILED and now - mark.since_s < OUTCOME_BOUND_S
+
+    def adopt_orphan_provision(self, instance: ComputeInstance, mark: LaunchMark) -> Co[Lookup]:
+        """Settle an in-flight provision launch whose job has shown: FOUND once settled (its job found in AAP's
+        list, else from its effects: recorded with an EDA id, or accepted without an AAP id); NOT_FOUND while
+        nothing shows; FAILED while AAP cannot be read and the bound allows asking again."""
+        lookup = yield from self.look_up_orphan(instance, mark)
+        if lookup is Lookup.FOUND or self.lookup_pending(mark, lookup, (yield Now())):
+            return lookup
         done = applied(instance, mark.config_version)
         started = done or (aap_finalizer(instance) and not mark.aap_finalizer_before)
         if mark.recorded_by_us and started:
@@ -103,18 +114,19 @@ class WaitSteps(ProvisioningSteps):
             self.append_job(instance, JobRecord(job_id, JobType.PROVISION, mark.since_s, state, ADOPTED_MESSAGE))
             mark.settle(instance.status, Settled.ADOPTED)
             yield log("Recorded the job of a launch whose record was lost", jobID=job_id, state=state.value)
-            return True
+            return Lookup.FOUND
         if done:
             mark.settle(instance.status, Settled.UNRECORDABLE)
             yield log("The job of a launch whose record was lost applied the config; AAP gave no id to record",
                       config=mark.config_version)
-            return True
-        return False
+            return Lookup.FOUND
+        return Lookup.NOT_FOUND
 
     def settle_orphan_provision(self, instance: ComputeInstance, provider: ProvisioningProvider,
                                 mark: LaunchMark) -> Co[ReconcileResult]:
-        """An in-flight provision launch: settle it from its job's effects, wait for them, or launch again."""
-        if (yield from self.adopt_orphan_provision(instance, mark)):
+        """An in-flight provision launch: settle it from AAP's job list or its job's effects, wait, or launch again."""
+        lookup = yield from self.adopt_orphan_provision(instance, mark)
+        if lookup is not Lookup.NOT_FOUND:
             return self.poll_requeue()
         now = yield Now()
         if now - mark.since_s < self.evidence_bound_s(instance, mark):
@@ -128,8 +140,13 @@ class WaitSteps(ProvisioningSteps):
     def settle_orphan_deprovision(self, instance: ComputeInstance, provider: ProvisioningProvider,
                                   mark: LaunchMark) -> Co[ReconcileResult]:
         """An in-flight delete launch: found in AAP ⇒ recorded; its job removed the finalizer ⇒ done; else wait;
-        after the bound, again."""
-        if (yield from self.look_up_orphan(instance, mark)):
+        after the bound, again. While AAP cannot be read it waits (within the bound) rather than settle."""
+        lookup = yield from self.look_up_orphan(instance, mark)
+        now = yield Now()
+        if lookup is Lookup.FOUND:
+            return self.poll_requeue()
+        if self.lookup_pending(mark, lookup, now):
+            yield log("Asking AAP again for the delete job of a launch whose answer was lost", since=mark.since_s)
             return self.poll_requeue()
         if mark.aap_finalizer_before and not aap_finalizer(instance):
             if mark.recorded_by_us:
@@ -140,25 +157,39 @@ class WaitSteps(ProvisioningSteps):
             yield log("The delete job of a launch whose record was lost removed the finalizer")
             # An adopted record is persisted before the finalizer goes (which may remove the CR at once).
             return self.poll_requeue() if mark.recorded_by_us else ReconcileResult()
-        now = yield Now()
         if now - mark.since_s < OUTCOME_BOUND_S:
             yield log("Waiting for the effects of a deprovision launch whose outcome is unknown", since=mark.since_s)
             return self.poll_requeue()
+        if not mark.aap_finalizer_before and not aap_finalizer(instance):
+            # No create playbook ever started (its first task adds the finalizer): nothing for a delete job to do.
+            mark.settle(instance.status, Settled.UNRECORDABLE)
+            yield log("No sign of the deprovision launch within the bound, and nothing to deprovision",
+                      since=mark.since_s)
+            return ReconcileResult()
         yield log("No sign of the deprovision launch within the bound, launching again", since=mark.since_s)
         self.abandon(instance, mark)
         result = yield from self.trigger_deprovision(instance, provider)
         return self.poll_requeue() if result is None else result
 
     def abandon(self, instance: ComputeInstance, mark: LaunchMark) -> None:
-        """Give up on an unseen launch; with EDA (where a record is an invented id) record it as failed first."""
-        if mark.recorded_by_us:
+        """Give up on an unseen launch; an EDA provision launch (whose record is an invented id) is recorded Failed.
+
+        An abandoned delete launch is not recorded: a Failed entry without blockDeletionOnFailure would be the
+        latest, terminal deprovision job, and §7 step 4 would let the CR go without any delete job having run.
+        """
+        if mark.recorded_by_us and mark.job_type is JobType.PROVISION:
             job_id = generate_eda_job_id(instance.status.jobs)
             self.append_job(instance, JobRecord(job_id, mark.job_type, mark.since_s, JobState.FAILED,
                                                 ABANDONED_MESSAGE))
         mark.settle(instance.status, Settled.ABANDONED)
 
     def provision_outcome_unknown(self, instance: ComputeInstance, provider: ProvisioningProvider) -> Co[str]:
-        """Why a delete launch must wait for a create job the provider cannot see end; "" when it need not."""
+        """Why a delete launch must wait for a create job the provider cannot see end; "" when it need not.
+
+        F14: the job's end is read from AAP's job API; once seen (or once the job is known never to have
+        started) it is recorded on the entry. Only when AAP cannot be read do the effects and bounds decide,
+        and an entry given up on at the bound is recorded Failed, not left Running for ever.
+        """
         now = yield Now()
         unseen = yield from self.settle_unseen_launch(instance, now)
         if unseen:
@@ -168,11 +199,25 @@ class WaitSteps(ProvisioningSteps):
             return ""
         if provider.name() == "aap" and not is_eda_job_id(latest.job_id):
             return ""  # the AAP provider polls it and cancels it before launching the delete job (§11.4)
+        seen = yield from self.aap_jobs.observe(instance, latest)
+        if seen.seen is Seen.ACTIVE:  # even once annotated: the annotation is its last task, not its end
+            return f"provision job {latest.job_id} ({latest.state.value}) is still {seen.status} in AAP"
+        if seen.seen is Seen.ENDED:
+            self.update_job(instance, latest.with_changes(state=seen.state,
+                                                          message=f"{OBSERVED_MESSAGE}: {seen.status}"))
+            return ""
         if applied(instance, self.launch_version(instance, latest)):
             return ""
         age = now - latest.timestamp
+        if seen.seen is Seen.ABSENT and age < START_BOUND_S:
+            return f"provision job {latest.job_id} ({latest.state.value}) is not listed in AAP yet"
+        if seen.seen is not Seen.UNREADABLE:  # purged, or no job listed long after the launch: not running
+            self.update_job(instance, latest.with_changes(state=JobState.FAILED, message=NOT_RUNNING_MESSAGE))
+            return ""
         if age >= OUTCOME_BOUND_S or (not aap_finalizer(instance) and age >= START_BOUND_S):
-            return ""  # ended by now, or never started (its first task fails on a CR being deleted)
+            # ended by now, or never started (its first task fails on a CR being deleted)
+            self.update_job(instance, latest.with_changes(state=JobState.FAILED, message=UNSEEN_FAILURE_MESSAGE))
+            return ""
         return f"provision job {latest.job_id} ({latest.state.value}) has not shown its end"
 
     def settle_unseen_launch(self, instance: ComputeInstance, now: float) -> Co[str]:
@@ -184,8 +229,11 @@ class WaitSteps(ProvisioningSteps):
         mark = LaunchMark.read(instance.status, JobType.PROVISION)
         if mark is None or not mark.in_flight:
             return ""
-        if (yield from self.adopt_orphan_provision(instance, mark)):
+        lookup = yield from self.adopt_orphan_provision(instance, mark)
+        if lookup is Lookup.FOUND:
             return "recording the create job of a launch whose record was lost"
+        if lookup is Lookup.FAILED:
+            return "AAP could not be asked for the create job of a launch whose answer was lost"
         if now - mark.since_s < self.evidence_bound_s(instance, mark):
             return "a provision launch whose answer was lost may have started a create job"
         self.abandon(instance, mark)

@@ -54,6 +54,7 @@ class Quiescence(Routed):
         self.poll_interval_s = DEFAULT_POLL_INTERVAL_S
         self.max_job_history = DEFAULT_MAX_JOB_HISTORY
         self.running: dict[str, bool] = {}  # manager name -> alive
+        self.down: list[tuple[float, float]] = []  # (crashed, started again) of every operator outage, oldest first
         self.backoff_due: dict[Key, float] = {}
 
     def routes(self) -> Iterable[tuple[type[Event], Handler]]:
@@ -69,6 +70,8 @@ class Quiescence(Routed):
             self.heal_t = e.t
 
     def started(self, e: ManagerStarted) -> None:
+        if self.running.get(e.manager) is False:
+            self.down[-1] = (self.down[-1][0], e.t)
         self.running[e.manager] = True
         self.settle_t = max(self.settle_t, e.t)
         self.backoff_due.clear()  # a new process has a new, empty queue
@@ -81,6 +84,7 @@ class Quiescence(Routed):
 
     def crashed(self, e: ManagerCrashed) -> None:
         self.running[e.manager] = False
+        self.down.append((e.t, math.inf))
 
     def enqueued(self, e: KeyEnqueued) -> None:
         if e.reason in _BACKOFF_REASONS:
@@ -112,6 +116,10 @@ class Quiescence(Routed):
     def judged(self, key: Key, end_t: float, *times: float | None, jobs: Sequence[BackendJob] = ()) -> bool:
         """Whether a run ending at `end_t` gave `key` its chance and `quiet_s` more."""
         return self.operator_running and end_t >= self.chance_t(key, *times, jobs=jobs) + self.quiet_s
+
+    def down_throughout(self, start_t: float, end_t: float) -> bool:
+        """Whether no operator process ran at any moment from `start_t` to `end_t` (one outage covers both)."""
+        return any(down_t <= start_t and end_t <= up_t for down_t, up_t in self.down)
 
     def since(self) -> str:
         """How violations name the judging bound."""

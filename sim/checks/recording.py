@@ -7,27 +7,35 @@ playbook (create → provision, delete → deprovision). A job launched by EDA c
 operator invents `eda-webhook-N` and never learns the AAP id. So EDA-launched jobs are counted per
 lifetime and type: the number of jobs EDA launched for the instance must not exceed the number of
 distinct EDA entries of that type ever persisted, an entry being identified by (jobID, timestamp) so a
-reused `eda-webhook-N` (after history trimming) still counts as a new entry. A webhook the operator
-recorded but EDA lost leaves the count in the operator's favour; that stall is provisioning-converges'
-business. A job is counted against the live object its payload names, else the one most recently
-removed under that name; jobs naming an instance that never existed are ignored.
+reused `eda-webhook-N` (after history trimming) still counts as a new entry. An EDA-launched job recorded
+by its decimal AAP id (a controller that looked it up in AAP may do so) is recorded, and uses up no EDA
+entry. A webhook the operator recorded but EDA lost leaves the count in the operator's favour; that
+stall is provisioning-converges' business. A job is counted against the live object its payload names,
+else the one most recently removed under that name; jobs naming an instance that never existed are ignored.
 
 Judged when the object is removed (everything launched so far), again at the end for jobs launched
 after the removal, and at the end for live objects once the world was quiet long enough (see
-`sim.checks.quiescence`).
+`sim.checks.quiescence`) and not left `manual` or `unmanaged` (the operator keeps its hands off, §2.6).
+An API-launched job whose launch answer was lost, and that AAP purged (or whose object was removed)
+before any answer naming its id or any successful job-list lookup that could list it reached the
+operator, could not be recorded by any controller: it is reported apart and marked as the environment's
+(`sim.checks.attribution`). Reports are written at the end, when that is known.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from models.jobs import PLAYBOOK_TYPE, TYPE_PLAYBOOK, JobState, JobType, find_job_by_id, is_eda_job_id, map_aap_status
 from models.objects import ComputeInstance
 from sim.backends.aap import AapJobLaunched
-from sim.checks.base import register_checker
+from sim.checks.attribution import environment_caused
+from sim.checks.base import Violation, register_checker
 from sim.checks.common import EventChecker, at, entries_text, entry_text, id_list
+from sim.checks.liveness import _HANDS_OFF as HANDS_OFF
 from sim.checks.quiescence import Quiescence
-from sim.checks.tracking import AapLedger, BackendJob, Instances, Lifetime, Polls
+from sim.checks.tracking import AapAnswers, AapLedger, BackendJob, Instances, Lifetime, Polls
 from sim.kube.events import ObjectRemoved, ObjectStored
 
 EDA_POLL_MESSAGE = "EDA provider does not support status polling"  # what the EDA provider writes on every poll
@@ -60,8 +68,9 @@ class _RecordChecker(EventChecker):
         self.ledger = AapLedger()
         self.quiet = Quiescence()
         self.polls = Polls()
+        self.answers = AapAnswers()
         self.records: dict[tuple[str, str, int], _Recorded] = {}
-        self.follow(self.ledger, self.quiet, self.polls)
+        self.follow(self.ledger, self.quiet, self.polls, self.answers)
         self.route(ObjectStored, self._stored)
         self.route(ObjectRemoved, self._removed)
         self.route(AapJobLaunched, self._launched)
@@ -93,6 +102,12 @@ class _RecordChecker(EventChecker):
     def on_removed(self, life: Lifetime) -> None:
         """Called after a removal was folded."""
 
+    def violate_environment(self, t: float, subject: str, explanation: str, events: list[int],
+                            causes: list[int]) -> None:
+        """Report a violation no controller could have avoided: AAP destroyed what it needed to know."""
+        v = Violation(self.property_id, t, subject, explanation, tuple(sorted(set(events))))
+        self.violations.append(environment_caused(v, causes))
+
 
 @register_checker
 class JobsRecorded(_RecordChecker):
@@ -102,6 +117,10 @@ class JobsRecorded(_RecordChecker):
     description = "Every job launched in AAP for an instance (directly or via EDA) is recorded in its status.jobs[]."
     kind = "liveness"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._unrecorded_found: list[tuple[Lifetime, float, str, JobType, list[BackendJob]]] = []
+
     def on_removed(self, life: Lifetime) -> None:
         assert life.removed_t is not None, "a removed lifetime has a removal time"
         self._judge(life, life.removed_t, f"by its removal at {at(life.removed_t)}", None)
@@ -109,11 +128,17 @@ class JobsRecorded(_RecordChecker):
     def finish(self, end_t: float) -> None:
         for life in self.instances.all:
             if life.live:
+                if life.management_state in HANDS_OFF:
+                    continue  # the user told the operator to keep its hands off (§2.6)
                 when = f"by the end of the run at {at(end_t)} ({self.quiet.since()})"
                 self._judge(life, end_t, when, end_t)
             else:
                 when = f"(these jobs were launched after the object was removed at {at(life.removed_t or 0.0)})"
                 self._judge(life, end_t, when, None)
+        # Reported only now, judged when they were: whether AAP let anyone learn of a job shows after the judgement
+        # (a launch answer lost after the removal, a purge after it).
+        for life, t, when, job_type, jobs in self._unrecorded_found:
+            self._unrecorded(life, t, when, job_type, jobs)
 
     def _judge(self, life: Lifetime, t: float, when: str, end_t: float | None) -> None:
         rec = self.record_of(life)
@@ -127,40 +152,99 @@ class JobsRecorded(_RecordChecker):
                 missing[PLAYBOOK_TYPE[job.playbook]].append(job)
         for job_type, jobs in missing.items():
             if jobs:
-                self._unrecorded(life, t, when, job_type, jobs, rec)
+                self._unrecorded_found.append((life, t, when, job_type, jobs))
         for job_type in (JobType.PROVISION, JobType.DEPROVISION):
-            playbook = TYPE_PLAYBOOK[job_type]
-            launched = [j for j in ready if j.launched_by == "eda" and j.playbook == playbook]
-            recorded = rec.eda[job_type]
-            excess = len(launched) - len(recorded)
-            if excess <= rec.eda_reported[job_type]:
-                continue
-            rec.eda_reported[job_type] = excess
-            names = id_list(i for (i, _) in recorded) or "none"
-            entries = "entry" if len(recorded) == 1 else "entries"
-            deliveries = id_list(sorted({j.eda_delivery for j in launched if j.eda_delivery is not None}))
-            self.violate(t, life.subject, (
-                f"EDA launched {len(launched)} {playbook}-playbook job(s) for {life.subject} (AAP jobs "
-                f"{id_list(j.job_id for j in launched)}, from webhook deliveries {deliveries or 'unknown'}) but "
-                f"status.jobs[] held only {len(recorded)} EDA {job_type.value} {entries}"
-                f" ({names}) {when}: {excess} job(s) run unknown to the operator, which cannot poll EDA jobs and "
-                "only counts its own webhooks. The webhook was accepted more often than the operator recorded it "
-                "(a duplicated delivery, or a trigger that timed out after EDA had accepted it and was sent again)."),
-                [s for j in launched[-3:] for s in j.decisive()[:2]] + [life.seq])
+            self._count_eda(life, t, when, job_type, [j for j in ready if j.launched_by == "eda"])
 
-    def _unrecorded(self, life: Lifetime, t: float, when: str, job_type: JobType, jobs: list[BackendJob],
-                    rec: _Recorded) -> None:
+    def _count_eda(self, life: Lifetime, t: float, when: str, job_type: JobType, eda_jobs: list[BackendJob]) -> None:
+        """EDA jobs recorded by their AAP id are recorded; the others must not outnumber the EDA entries."""
+        rec = self.record_of(life)
+        playbook = TYPE_PLAYBOOK[job_type]
+        launched = [j for j in eda_jobs if j.playbook == playbook]
+        by_id = [j for j in launched if (str(j.job_id), job_type) in rec.ids]
+        counted = [j for j in launched if (str(j.job_id), job_type) not in rec.ids]
+        recorded = rec.eda[job_type]
+        excess = len(counted) - len(recorded)
+        if excess <= rec.eda_reported[job_type]:
+            return
+        rec.eda_reported[job_type] = excess
+        names = id_list(i for (i, _) in recorded) or "none"
+        entries = "entry" if len(recorded) == 1 else "entries"
+        deliveries = id_list(sorted({j.eda_delivery for j in counted if j.eda_delivery is not None}))
+        beside = f", beside {id_list(j.job_id for j in by_id)} recorded by AAP id," if by_id else ""
+        self.violate(t, life.subject, (
+            f"EDA launched {len(launched)} {playbook}-playbook job(s) for {life.subject} (AAP jobs "
+            f"{id_list(j.job_id for j in launched)}, from webhook deliveries {deliveries or 'unknown'}) but{beside} "
+            f"status.jobs[] held only {len(recorded)} EDA {job_type.value} {entries}"
+            f" ({names}) {when}: {excess} job(s) run unknown to the operator, which cannot poll EDA jobs and "
+            "only counts its own webhooks. The webhook was accepted more often than the operator recorded it "
+            "(a duplicated delivery, or a trigger that timed out after EDA had accepted it and was sent again)."),
+            [s for j in counted[-3:] for s in j.decisive()[:2]] + [life.seq])
+
+    def _unrecorded(self, life: Lifetime, t: float, when: str, job_type: JobType, jobs: list[BackendJob]) -> None:
+        """Report the jobs the operator could have learned of, and apart those AAP let no controller learn of."""
+        unknowable = {j.job_id: found for j in jobs if (found := self._unlearnable(life, j, t)) is not None}
+        known = [j for j in jobs if j.job_id not in unknowable]
+        if known:
+            self.violate(t, life.subject, self._unrecorded_text(life, when, job_type, known),
+                         [*(s for j in known[-3:] for s in j.decisive()[:2]), life.seq])
+        for job in jobs:
+            if job.job_id in unknowable:
+                reason, causes = unknowable[job.job_id]
+                text = f"{self._unrecorded_text(life, when, job_type, [job])} {reason}"
+                self.violate_environment(t, life.subject, text, [*job.decisive()[:2], life.seq], causes)
+
+    def _unrecorded_text(self, life: Lifetime, when: str, job_type: JobType, jobs: list[BackendJob]) -> str:
         ids = [str(j.job_id) for j in jobs]
-        mistyped = [i for i in ids for (r, rt) in rec.ids if r == i and rt is not job_type]
+        mistyped = [i for i in ids for (r, rt) in self.record_of(life).ids if r == i and rt is not job_type]
         note = f" (recorded with the other type: {id_list(mistyped)})" if mistyped else ""
         one = len(jobs) == 1
-        self.violate(t, life.subject, (
+        return (
             f"{'; '.join(j.describe() for j in jobs)} — but status.jobs[] of {life.subject} never held a "
             f"{job_type.value} entry with id {id_list(ids)}{note} {when}: the operator does not know "
             f"{'this job exists' if one else 'these jobs exist'}, so it neither polls nor cancels "
             f"{'it' if one else 'them'} and does not wait for {'it' if one else 'them'} before deprovisioning. "
-            f"status.jobs[] holds {entries_text(life.obj.status.jobs, job_type)}."),
-            [*(s for j in jobs[-3:] for s in j.decisive()[:2]), life.seq])
+            f"status.jobs[] holds {entries_text(life.obj.status.jobs, job_type)}.")
+
+    def _unlearnable(self, life: Lifetime, job: BackendJob, t: float) -> tuple[str, list[int]] | None:
+        """Why no controller could have learned of an API-launched job judged at `t`, and the events that show it.
+
+        None if one could. The launch answer was lost (the request timed out, or was answered with an error,
+        after AAP had launched the job), and by `t` either AAP purged the job, or the object was removed before
+        the lost answer was due, before any answer naming its id or any successful job-list lookup that could
+        list it reached the operator.
+        """
+        answers = self.answers
+        lost = answers.lost.get(job.job_id)
+        if job.launched_by != "api" or lost is None:
+            return None
+        lost_seq, lost_t, how = lost
+        ends: list[tuple[float, int, str]] = []
+        if job.purged_t is not None and job.purged_seq is not None and job.purged_t <= t:
+            ends.append((job.purged_t, job.purged_seq, f"AAP purged the job at {at(job.purged_t)}"))
+        if life.removed_t is not None and life.removed_seq is not None and life.removed_t <= min(t, lost_t):
+            ends.append((life.removed_t, life.removed_seq,
+                         f"the object was removed at {at(life.removed_t)}, before the answer was due"))
+        if not ends:
+            return None
+        deadline_t, deadline_seq, what = min(ends)
+        if answers.named_t.get(job.job_id, math.inf) <= deadline_t:
+            return None
+        lookups = [lk for lk in answers.lookups if lk.answered_t >= job.launch_t and lk.sent_t <= deadline_t]
+        if any(answers.could_find(lk, job) for lk in lookups):
+            return None
+        # A controller that never asked could have: the environment is to blame only if the operator asked and
+        # every answer was lost, or no operator ran, or the job was gone sooner than a poll interval after.
+        asked = any(lost_t <= r.t <= deadline_t for r in answers.list_requests)
+        if not (asked or self.quiet.down_throughout(lost_t, deadline_t)
+                or deadline_t - lost_t < self.quiet.poll_interval_s):
+            return None
+        fault = answers.launch[job.job_id].fault_seq
+        why = (f"No controller could have recorded it: AAP launched the job, but the answer to the launch request "
+               f"{how} (at {at(lost_t)}), so its id never reached the operator, and {what}, with no answer naming "
+               "the id and no successful job-list lookup that could list the job having reached the operator "
+               f"(between the launch and then {answers.lookups_between(job.launch_t, deadline_t)}).")
+        return why, [lost_seq, deadline_seq, *([fault] if fault is not None else [])]
 
 
 @register_checker
@@ -172,9 +256,11 @@ class JobStateRecorded(_RecordChecker):
     quiet long enough after the job ended. The entry "shows the ending" when its state is the AAP
     ending mapped as the operator maps it (successful → Succeeded, failed/error → Failed, canceled →
     Canceled), in the last persisted version; an entry trimmed from the history counts if it showed the
-    ending before. A job purged before the operator saw its ending stays pending forever and is reported.
-    EDA-launched jobs are not judged: their AAP id is never recorded, and the EDA provider cannot see a
-    job's end by design (§10.3).
+    ending before. A job purged before the operator saw its ending stays pending forever and is reported;
+    if no answer of AAP ever showed its end (no successful poll, no job list listing it ended, before the
+    purge), no controller could have known it, and the violation is marked as the environment's. Instances
+    left `manual` or `unmanaged` at the end are not judged (the operator keeps its hands off, §2.6).
+    EDA-launched jobs are not judged: the EDA provider cannot see a job's end by design (§10.3).
     """
 
     property_id = "job-state-recorded"
@@ -202,7 +288,7 @@ class JobStateRecorded(_RecordChecker):
 
     def finish(self, end_t: float) -> None:
         for life in self.instances.all:
-            if life.live:
+            if life.live and life.management_state not in HANDS_OFF:  # hands off: the user said so (§2.6)
                 self._judge(life, end_t)
 
     def _judge(self, life: Lifetime, end_t: float) -> None:
@@ -218,19 +304,39 @@ class JobStateRecorded(_RecordChecker):
                 continue
             self._report(life, job, expected, end_t, shown.get(job.job_id))
 
+    def _end_unlearnable(self, job: BackendJob) -> bool:
+        """A purged job's end that no answer showed was the environment's doing, not a controller's neglect, when
+        between its end and its purge the operator asked AAP and every answer was lost (a timeout, a 5xx), or no
+        operator process ran at all, or the purge came sooner than a controller polling at its configured
+        interval could be expected to look. An operator that simply did not ask (the EDA provider never polls,
+        §12.1) could have learned it."""
+        start_t, purge_t = job.end_t or 0.0, job.purged_t or 0.0
+        asked = any(start_t <= p.t <= purge_t for p in self.answers.polls.get(job.job_id, []))
+        listed = any(start_t <= r.t <= purge_t for r in self.answers.list_requests)
+        return asked or listed or self.quiet.down_throughout(start_t, purge_t) \
+            or purge_t - start_t < self.quiet.poll_interval_s
+
     def _report(self, life: Lifetime, job: BackendJob, expected: JobState, end_t: float,
                 shown_t: float | None) -> None:
         entry = find_job_by_id(life.obj.status.jobs, str(job.job_id))
-        polls = self.polls.describe(str(job.job_id))
         if entry is None:
             now = f"its entry left status.jobs[] before it ever showed {expected.value}"
         else:
             now = f"its entry still reads {entry_text(entry)}"
+        unseen = job.purged_seq is not None and job.job_id not in self.answers.end_shown_t
+        unlearnable = unseen and shown_t is None and self._end_unlearnable(job)
         if shown_t is not None:
             why = (f"the entry did show {expected.value} at {at(shown_t)}, and a later status write replaced it "
                    "with a state that is not the job's ending")
+        elif unseen:
+            polls = self.answers.polls_between(job.job_id, job.end_t or 0.0, job.purged_t or 0.0)
+            why = (f"AAP purged the job at {at(job.purged_t or 0.0)} before any answer showed its end (between the "
+                   f"end and the purge {polls}, and no job-list answer listed it ended); since then AAP answers 404 "
+                   "for it, so " + ("no controller could have learned how it ended" if unlearnable else
+                                   "the operator, which could have asked before the purge, never learned how it ended"))
         elif job.purged_seq is not None:
-            why = (f"AAP purged the job at {at(job.purged_t or 0.0)} before the operator recorded its end; since "
+            why = (f"AAP purged the job at {at(job.purged_t or 0.0)} before the operator recorded its end, although "
+                   f"an answer had shown it {job.final_status} at {at(self.answers.end_shown_t[job.job_id])}; since "
                    "then every poll is answered 404 and the operator only writes \"Failed to get job status\" into "
                    "the message, so the entry stays pending forever")
         elif self.polls.last_t.get(str(job.job_id), -1.0) < (job.end_t or 0.0):
@@ -239,7 +345,9 @@ class JobStateRecorded(_RecordChecker):
                 why += " (the EDA provider answers Unknown for every job id without asking AAP, §12.1)"
         else:
             why = "the operator polled the job after it ended but did not persist the ending"
-        self.violate(end_t, life.subject, (
-            f"{job.describe()}; {life.subject} still exists at {at(end_t)} ({self.quiet.since()}) but {now}: {why}. "
-            f"The job was {polls}."),
-            [*job.decisive(), life.seq])
+        text = (f"{job.describe()}; {life.subject} still exists at {at(end_t)} ({self.quiet.since()}) but {now}: "
+                f"{why}. The job was {self.polls.describe(str(job.job_id))}.")
+        if unlearnable and job.purged_seq is not None:
+            self.violate_environment(end_t, life.subject, text, [*job.decisive(), life.seq], [job.purged_seq])
+        else:
+            self.violate(end_t, life.subject, text, [*job.decisive(), life.seq])

@@ -20,6 +20,7 @@ from sim.backends.aap import AapJobLaunched, AapJobPurged, AapJobTransitioned
 from sim.backends.config import BackendConfig
 from sim.checks import CheckRun, Violation, new_checkers
 from sim.kernel.choice import SeededChoiceSource
+from sim.kernel.http import HttpAnswered, HttpFailed, HttpRequested
 from sim.kube.events import ObjectRemoved, ObjectStored
 from sim.kube.runtime_events import ManagerCrashed, ManagerStarted
 from sim.operator.config import OperatorConfig
@@ -27,6 +28,7 @@ from sim.world import ApiSettings, World, WorldConfig
 
 NS = DEFAULT_COMPUTE_INSTANCE_NAMESPACE
 VM1 = f"{NS}/vm-1"
+AAP = "http://aap.example/api/controller/v2"
 Story = Callable[[World], Generator[simpy.Event, Any, None]]
 E = TypeVar("E", bound=Event)
 
@@ -128,6 +130,31 @@ class Log:
 
     def purged(self, job_id: int, t: float | None = None) -> AapJobPurged:
         return self.add(AapJobPurged, "aap", t, job_id=job_id)
+
+    # -- the operator's requests to AAP (`request_id` pairs a request with its answer) ------------------
+    def launch_requested(self, request_id: int, playbook: str = "create", name: str = "vm-1",
+                         t: float | None = None) -> HttpRequested:
+        payload = {"metadata": {"name": name, "namespace": NS, "uid": f"uid-{name}"}}
+        url = f"{AAP}/job_templates/cloudkit-{playbook}-compute-instance/launch/"
+        return self.add(HttpRequested, "operator", t, request_id=request_id, method="POST", url=url,
+                        body={"extra_vars": {"ansible_eda": {"event": {"payload": payload}}}})
+
+    def poll_requested(self, request_id: int, job_id: int, t: float | None = None) -> HttpRequested:
+        return self.add(HttpRequested, "operator", t, request_id=request_id, method="GET",
+                        url=f"{AAP}/jobs/{job_id}/", body=None)
+
+    def lookup_requested(self, request_id: int, playbook: str = "create", name: str = "vm-1",
+                         t: float | None = None) -> HttpRequested:
+        query = f"job_template__name=cloudkit-{playbook}-compute-instance&extra_vars__icontains=uid-{name}&order_by=-id"
+        return self.add(HttpRequested, "operator", t, request_id=request_id, method="GET", url=f"{AAP}/jobs/?{query}",
+                        body=None)
+
+    def answered(self, request_id: int, status: int = 200, body: Any = None, t: float | None = None) -> HttpAnswered:
+        return self.add(HttpAnswered, "operator", t, request_id=request_id, status=status, body=body)
+
+    def timed_out(self, request_id: int, t: float | None = None) -> HttpFailed:
+        return self.add(HttpFailed, "operator", t, request_id=request_id,
+                        error="context deadline exceeded (Client.Timeout exceeded)")
 
     # -- the world around ----------------------------------------------------------------------------
     def user(self, verb: str, instance: str = "", t: float | None = None, **params: Any) -> UserActed:

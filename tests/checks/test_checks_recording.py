@@ -9,6 +9,7 @@ import simpy
 from check_stories import VM1, Log, create_then_delete, job, of, run_world
 
 from models.jobs import JobState, JobType
+from models.names import ANNOTATION_MANAGEMENT_STATE, MANAGEMENT_STATE_MANUAL, MANAGEMENT_STATE_UNMANAGED
 from sim.backends.config import BackendConfig
 from sim.kernel.http import HttpRequested
 from sim.world import World
@@ -78,12 +79,14 @@ def test_jobs_of_a_live_instance_are_judged_only_after_a_quiet_period() -> None:
     assert "by the end of the run at t=121.00" in v.explanation
 
 
-def test_a_job_purged_before_the_operator_saw_its_end_stays_pending_forever() -> None:
+def test_a_job_purged_as_it_ended_stays_pending_forever_and_no_controller_could_know() -> None:
     _, violations = run_world(create_then_delete(None), provider="aap", ids=[STATE],
                               backends=BackendConfig(aap_purge_age_s=0.0))
     (v,) = violations
     assert v.subject == VM1 and "AAP job 9000" in v.explanation
-    assert "purged the job" in v.explanation and "answered 404" in v.explanation
+    assert "purged the job" in v.explanation and "answers 404" in v.explanation
+    assert "no poll of it was sent" in v.explanation and "no controller could have learned" in v.explanation
+    assert v.environment
 
 
 def test_a_switch_to_eda_leaves_the_running_aap_job_unknown_forever() -> None:
@@ -119,3 +122,57 @@ def test_a_trimmed_entry_that_showed_its_ending_is_fine_and_edas_jobs_are_not_ju
     log.ended(9001, "successful", t=80.0)
     log.stored(log.ci(jobs=[job("eda-webhook-1", JobState.UNKNOWN, 70.0, JobType.PROVISION)]), t=90.0)
     assert of(log.check([STATE], end_t=1200.0), STATE) == []
+
+
+def test_jobs_of_an_instance_left_unmanaged_are_not_judged_at_the_end() -> None:
+    log = Log()
+    log.stored(log.ci(), "create", t=0.0)
+    log.launched(9000, t=1.0)  # never recorded
+    log.user("set_management_state", "vm-1", t=5.0, state=MANAGEMENT_STATE_UNMANAGED)
+    log.stored(log.ci(annotations={ANNOTATION_MANAGEMENT_STATE: MANAGEMENT_STATE_UNMANAGED}), "patch", t=5.0)
+    assert log.check([RECORDED], end_t=1200.0) == []  # the operator keeps its hands off (§2.6)
+
+
+def test_a_job_unrecorded_when_a_manual_instance_is_removed_is_still_reported_at_the_removal() -> None:
+    manual = {ANNOTATION_MANAGEMENT_STATE: MANAGEMENT_STATE_MANUAL}
+    log = Log()
+    log.stored(log.ci(annotations=manual), "create", t=0.0)
+    log.launched(9000, t=1.0)
+    log.removed(log.ci(deleted_at=5.0, finalizers=(), annotations=manual), t=5.0)
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert v.t == 5.0 and "by its removal at t=5.00" in v.explanation
+
+
+def test_the_ending_of_a_job_of_an_instance_left_manual_is_not_judged_at_the_end() -> None:
+    log = Log()
+    log.stored(log.ci(), "create", t=0.0)
+    log.launched(9000, t=1.0)
+    log.stored(log.ci(jobs=[job("9000", JobState.PENDING, 1.0)]), t=1.1)
+    log.user("set_management_state", "vm-1", t=20.0, state=MANAGEMENT_STATE_MANUAL)
+    log.stored(log.ci(jobs=[job("9000", JobState.PENDING, 1.0)],
+                      annotations={ANNOTATION_MANAGEMENT_STATE: MANAGEMENT_STATE_MANUAL}), "patch", t=20.0)
+    log.ended(9000, "successful", t=50.0)
+    assert log.check([STATE], end_t=1200.0) == []
+
+
+def test_an_eda_job_recorded_by_its_aap_id_counts_and_leaves_the_eda_entry_to_the_other() -> None:
+    log = Log()
+    log.stored(log.ci(), "create", t=0.0)
+    log.launched(9000, launched_by="eda", t=1.0)
+    log.launched(9001, launched_by="eda", t=1.5)  # a duplicated delivery's second job
+    log.stored(log.ci(jobs=[job("eda-webhook-1", JobState.RUNNING, 1.0), job("9001", JobState.RUNNING, 1.0)]),
+               t=2.0)  # a controller that looked the second one up in AAP recorded it by its id
+    log.removed(log.ci(deleted_at=5.0, finalizers=()), t=5.0)
+    assert log.check([RECORDED]) == []
+
+
+def test_an_eda_job_recorded_by_its_aap_id_does_not_cover_a_third_unrecorded_one() -> None:
+    log = Log()
+    log.stored(log.ci(), "create", t=0.0)
+    for job_id in (9000, 9001, 9002):
+        log.launched(job_id, launched_by="eda", t=1.0)
+    log.stored(log.ci(jobs=[job("eda-webhook-1", JobState.RUNNING, 1.0), job("9001", JobState.RUNNING, 1.0)]),
+               t=2.0)
+    log.removed(log.ci(deleted_at=5.0, finalizers=()), t=5.0)
+    (v,) = log.check([RECORDED])
+    assert "9001 recorded by AAP id" in v.explanation and "1 job(s) run unknown" in v.explanation

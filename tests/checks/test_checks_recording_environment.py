@@ -1,0 +1,137 @@
+"""jobs-recorded and job-state-recorded when AAP destroyed what the operator needed: reported as the environment's.
+
+AAP purges ended jobs. A job whose end no answer ever showed before its purge, or an API-launched job whose
+launch answer was lost and that was purged (or whose object vanished) before any answer could name it,
+cannot be recorded by any controller; a job the operator was shown and still did not record can.
+"""
+
+from __future__ import annotations
+
+from check_stories import VM1, Log, job
+
+from models.jobs import JobState
+
+RECORDED = "jobs-recorded"
+STATE = "job-state-recorded"
+
+
+def recorded_job_ends_then_is_purged(log: Log) -> None:
+    """vm-1's create job 9000 is launched and recorded Pending, and ends failed at t=50; AAP purges it at t=90."""
+    log.stored(log.ci(), "create", t=0.0)
+    log.launch_requested(0, t=0.9)
+    log.launched(9000, t=1.0)
+    log.answered(0, 201, {"id": 9000, "status": "pending"}, t=1.1)
+    log.stored(log.ci(jobs=[job("9000", JobState.PENDING, 1.0)]), t=1.2)
+
+
+def test_a_job_purged_while_every_poll_after_its_end_timed_out_is_the_environments() -> None:
+    log = Log()
+    recorded_job_ends_then_is_purged(log)
+    log.ended(9000, "failed", t=50.0)
+    log.poll_requested(1, 9000, t=55.0)
+    log.timed_out(1, t=85.0)
+    purge = log.purged(9000, t=90.0)
+    log.poll_requested(2, 9000, t=95.0)
+    log.answered(2, 404, {"detail": "Not found."}, t=95.1)
+    (v,) = log.check([STATE], end_t=1200.0)
+    assert v.subject == VM1 and v.environment and purge.seq in v.events
+    assert "1 poll of it was sent (1 timed out)" in v.explanation
+    assert "no controller could have learned how it ended" in v.explanation
+
+
+def test_a_job_purged_after_a_poll_showed_its_end_is_the_operators() -> None:
+    log = Log()
+    recorded_job_ends_then_is_purged(log)
+    log.ended(9000, "failed", t=50.0)
+    log.poll_requested(1, 9000, t=55.0)
+    log.answered(1, 200, {"id": 9000, "status": "failed"}, t=55.1)  # the operator saw the end, did not record it
+    log.purged(9000, t=90.0)
+    (v,) = log.check([STATE], end_t=1200.0)
+    assert not v.environment
+    assert "although an answer had shown it failed at t=55.10" in v.explanation
+
+
+def lost_launch(log: Log) -> None:
+    """AAP launches vm-1's create job 9000, but the launch request times out: the operator never gets the id."""
+    log.stored(log.ci(), "create", t=0.0)
+    log.launch_requested(0, t=0.9)
+    log.launched(9000, t=1.0)
+    log.timed_out(0, t=30.9)
+    log.lookup_requested(1, t=31.0)  # the operator asks AAP's job list, and that times out too
+    log.timed_out(1, t=61.0)
+
+
+def test_a_job_whose_launch_answer_was_lost_and_that_was_purged_before_any_lookup_is_the_environments() -> None:
+    log = Log()
+    lost_launch(log)
+    log.ended(9000, "failed", t=40.0)
+    purge = log.purged(9000, t=50.0)
+    log.lookup_requested(2, t=61.1)
+    log.answered(2, 200, {"count": 0, "results": []}, t=61.2)
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert v.environment and purge.seq in v.events
+    assert "the answer to the launch request timed out (at t=30.90)" in v.explanation
+    assert "AAP purged the job at t=50.00" in v.explanation
+    assert "1 job-list lookup was sent (1 timed out)" in v.explanation
+
+
+def test_a_job_listed_by_a_lookup_before_its_purge_is_the_operators() -> None:
+    log = Log()
+    lost_launch(log)
+    log.ended(9000, "failed", t=40.0)
+    log.lookup_requested(2, t=45.0)
+    log.answered(2, 200, {"count": 1, "results": [{"id": 9000, "status": "failed"}]}, t=45.1)
+    log.purged(9000, t=50.0)
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert not v.environment and "No controller could have" not in v.explanation
+
+
+def test_a_job_whose_launch_answer_timed_out_after_its_object_was_removed_is_the_environments() -> None:
+    log = Log()
+    log.stored(log.ci(), "create", t=0.0)
+    log.stored(log.ci(deleted_at=10.0), "update", t=10.0)
+    log.launch_requested(0, "delete", t=10.9)
+    log.launched(9000, "delete", t=11.0)
+    removal = log.removed(log.ci(deleted_at=10.0, finalizers=()), t=30.0)  # the delete playbook's last finalizer
+    log.ended(9000, "successful", t=30.0)
+    log.timed_out(0, t=40.9)
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert v.t == 30.0 and v.environment and removal.seq in v.events
+    assert "the object was removed at t=30.00, before the answer was due" in v.explanation
+
+
+def test_a_job_whose_launch_answer_was_lost_before_the_operator_removed_its_object_is_the_operators() -> None:
+    log = Log()
+    log.stored(log.ci(), "create", t=0.0)
+    log.stored(log.ci(deleted_at=10.0), "update", t=10.0)
+    log.launch_requested(0, "delete", t=10.9)
+    log.launched(9000, "delete", t=11.0)
+    log.timed_out(0, t=40.9)
+    log.ended(9000, "successful", t=45.0)
+    log.removed(log.ci(deleted_at=10.0, finalizers=()), t=60.0)  # AAP would still list job 9000
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert v.t == 60.0 and not v.environment
+
+
+def test_a_job_purged_while_the_operator_never_asked_is_the_operators() -> None:
+    """An operator that does not ask AAP (the EDA provider never polls, §12.1) could have learned the end."""
+    log = Log()
+    recorded_job_ends_then_is_purged(log)
+    log.ended(9000, "failed", t=50.0)
+    log.purged(9000, t=90.0)  # 40 s later, longer than a 30 s poll interval: a polling controller would have seen it
+    (v,) = log.check([STATE], end_t=1200.0)
+    assert not v.environment
+    assert "the operator, which could have asked before the purge, never learned how it ended" in v.explanation
+
+
+def test_a_lost_launch_the_operator_never_looked_up_is_the_operators() -> None:
+    """A lost launch answer excuses nothing if the operator never asked AAP's job list before the purge."""
+    log = Log()
+    log.stored(log.ci(), "create", t=0.0)
+    log.launch_requested(0, t=0.9)
+    log.launched(9000, t=1.0)
+    log.timed_out(0, t=30.9)
+    log.ended(9000, "failed", t=40.0)
+    log.purged(9000, t=100.0)
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert not v.environment

@@ -65,6 +65,7 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         """
         super().__init__(config, jitter=jitter)
         self.aap_jobs = AAPJobs.from_config(config)
+        self.answered_launches = {}
 
     # -- the whole reconcile ----------------------------------------------------------------------------
     def reconcile(self, namespace: str, name: str) -> Co[ReconcileResult]:
@@ -86,7 +87,17 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
             yield log("Cache behind the API server, deciding once it has caught up",
                       cached=cached.metadata.resource_version, stored=stored.metadata.resource_version)
             return ReconcileResult(requeue_after_s=STALE_CACHE_REQUEUE_S)
-        return (yield from super().reconcile(namespace, name))
+        try:
+            result = yield from super().reconcile(namespace, name)
+        except (Conflict, ServerError, ApiTimeout):
+            if not any((namespace, name, job_type) in self.answered_launches for job_type in JobType):
+                raise
+            # F3: a launch recorded only in memory is written again soon, not after the error back-off (which
+            # grows with every failure of the key: a crash meanwhile would lose the launch's id).
+            yield log("The status write recording a launch failed, recording it again shortly")
+            return ReconcileResult(requeue_after_s=STALE_CACHE_REQUEUE_S)
+        self.forget_answered_launches(namespace, name)  # its status write, if it needed one, went through
+        return result
 
     def update_status_with_retry(self, namespace: str, name: str, new_status: ComputeInstanceStatus) -> Co[None]:
         """Fixes F3 (a launch lost with its status write) and F1's lost update: re-read uncached, retry faults.
@@ -171,6 +182,7 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
             return self.poll_requeue()
         self.settle_launch_mark(instance, JobType.PROVISION, answer)
         result = yield from super().trigger_provision(instance, Answered(provider, answer))
+        self.remember_answered_launch(instance, JobType.PROVISION, answer)
         return self.rate_window_left(result, answer)
 
     def poll_provision_job(self, instance: ComputeInstance, provider: ProvisioningProvider,
@@ -182,12 +194,16 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         would be. Failing that (AAP unreadable, the job not listed, or purged: a 404) the job's last effect
         decides: the reconciled-config-version annotation carrying the config it was launched with means it
         succeeded; a purged AAP job without it failed, and so did one still unseen after the create
-        playbook's own bound (`OUTCOME_BOUND_S`). Otherwise the answer goes to the reference handling unchanged.
+        playbook's own bound (`OUTCOME_BOUND_S`). While AAP only failed to answer, nothing is inferred within that
+        bound: the annotation is the create playbook's last task, not its end (the job fails when the answer to
+        that patch times out), and a recorded ending is final (AAP, asked again, could show another).
+        Otherwise the answer goes to the reference handling unchanged.
         """
         answer = yield from drive(provider.get_provision_status(instance, latest.job_id))
         not_found = answer.error is not None and is_not_found(answer.error)
         hidden = provider.name() == "eda" and answer.value is not None and answer.value.state is JobState.UNKNOWN
         purged = not_found and latest.job_id.isdigit()  # AAP purges only jobs that have ended
+        unreadable = False
         if hidden or (not_found and is_eda_job_id(latest.job_id)):
             seen = yield from self.aap_jobs.observe(instance, latest)
             if seen.seen is Seen.ENDED:
@@ -196,8 +212,9 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
             if seen.seen is Seen.ACTIVE:
                 hidden = not_found = False
             purged = purged or seen.seen is Seen.PURGED
+            unreadable = seen.seen is Seen.UNREADABLE
         if hidden or not_found:
-            inferred = self.infer_provision_end(instance, latest, purged, (yield Now()))
+            inferred = self.infer_provision_end(instance, latest, purged, unreadable, (yield Now()))
             if inferred is not None:
                 return inferred
         return (yield from super().poll_provision_job(instance, Answered(provider, answer), latest))
@@ -252,18 +269,20 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         """Fixes F3/F4 for deprovisioning (a second delete job after a crash or a timed-out launch) and F5.
 
         The same write-ahead launch mark as `trigger_provision`, written only when a delete launch request
-        actually goes out (not while the AAP provider waits for a cancel, nor when EDA skips).
+        actually goes out (not while the AAP provider waits for a cancel, nor when EDA skips). With it goes the
+        provision job's end (F14): the AAP provider's readiness check has just read it (§11.4), but an unanswered
+        or failed launch drops what it read with the rest of the answer, and a 404 there records nothing.
         """
         hold = yield from self.same_second_hold_s(instance, JobType.DEPROVISION)
         if hold > 0:
             return ReconcileResult(requeue_after_s=hold)
-        answer = yield from drive(provider.trigger_deprovision(instance),
-                                  lambda: self.write_launch_mark(instance, JobType.DEPROVISION))
+        answer = yield from drive(provider.trigger_deprovision(instance), lambda: self.before_delete_launch(instance))
         if answer.unanswered:
             yield log("Deprovision launch unanswered: its job may exist, waiting for its effects", error=answer.error)
             return self.poll_requeue()
         self.settle_launch_mark(instance, JobType.DEPROVISION, answer)
         result = yield from super().trigger_deprovision(instance, Answered(provider, answer))
+        self.remember_answered_launch(instance, JobType.DEPROVISION, answer)
         return None if result is None else self.rate_window_left(result, answer)
 
     def poll_deprovision_job(self, instance: ComputeInstance, provider: ProvisioningProvider,
@@ -286,8 +305,14 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         return (yield from self.settle_unseen_deprovision(instance, provider, latest, result))
 
     # -- helpers (not overrides) ------------------------------------------------------------------------
+    def before_delete_launch(self, instance: ComputeInstance) -> Co[None]:
+        """Right before a delete launch goes out: the provision job's end, and the launch mark, in one status write."""
+        yield from self.record_provision_end(instance)
+        yield from self.write_launch_mark(instance, JobType.DEPROVISION)
+
     def record_provision_end(self, instance: ComputeInstance) -> Co[None]:
-        """F14: a provision entry left unended when the delete job was launched gets the end AAP shows."""
+        """F14: a provision entry left unended when the delete job is launched gets the end AAP shows; a purged
+        AAP job (AAP purges only ended jobs) the end its effects show, as `poll_provision_job` would record."""
         latest = find_latest_job_by_type(instance.status.jobs, JobType.PROVISION)
         if latest is None or not latest.job_id or latest.state.is_terminal:
             return
@@ -295,6 +320,10 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         if seen.seen is Seen.ENDED:
             self.update_job(instance, latest.with_changes(state=seen.state,
                                                           message=f"{OBSERVED_MESSAGE}: {seen.status}"))
+        elif seen.seen is Seen.PURGED:
+            done = applied(instance, self.launch_version(instance, latest))
+            self.update_job(instance, latest.with_changes(state=JobState.SUCCEEDED if done else JobState.FAILED,
+                                                          message=APPLIED_MESSAGE if done else PURGED_MESSAGE))
 
     def record_orphan_only(self, instance: ComputeInstance, mark: LaunchMark | None) -> Co[None]:
         """Under `manual` (or without a provider) a launch in flight is recorded if its job shows, nothing more."""
@@ -327,6 +356,22 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
                   latest=latest.job_id or "''")
         return next_second - now
 
+    def remember_answered_launch(self, instance: ComputeInstance, job_type: JobType, answer: Answer[Any]) -> None:
+        """F3: the entry of an answered launch, kept in process memory until a status write has recorded it.
+
+        Only this reconcile's status write records it; if that write fails on every attempt (a conflict storm,
+        an API server timing out), the next reconcile finds the launch mark in flight and `look_up_orphan`
+        records the entry from here: AAP may have purged the job, or an EDA job may not be listed, by then.
+        """
+        job_id: str = getattr(answer.value, "job_id", "")
+        entry = find_job_by_id(instance.status.jobs, job_id) if job_id else None
+        if answer.launched and answer.error is None and entry is not None and entry.type is job_type:
+            self.answered_launches[(instance.metadata.namespace, instance.metadata.name, job_type)] = entry
+
+    def forget_answered_launches(self, namespace: str, name: str) -> None:
+        for job_type in JobType:
+            self.answered_launches.pop((namespace, name, job_type), None)
+
     @staticmethod
     def settle_launch_mark(instance: ComputeInstance, job_type: JobType, answer: Answer[Any]) -> None:
         """The launch was answered: the same status write records the job (or the failed trigger)."""
@@ -354,9 +399,14 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
             instance.status.phase = Phase.FAILED
         return ReconcileResult()
 
-    def infer_provision_end(self, instance: ComputeInstance, latest: JobRecord, purged: bool,
+    def infer_provision_end(self, instance: ComputeInstance, latest: JobRecord, purged: bool, unreadable: bool,
                             now: float) -> ReconcileResult | None:
-        """The end of a job the provider cannot see, from the annotation; None if it tells nothing yet."""
+        """The end of a job the provider cannot see, from the annotation; None if it tells nothing yet.
+
+        Not while AAP, which shows the job's real end, merely failed to answer and may be asked again (`unreadable`)
+        within the playbook's bound."""
+        if unreadable and now - latest.timestamp < OUTCOME_BOUND_S:
+            return None
         if applied(instance, self.launch_version(instance, latest)):
             self.update_job(instance, latest.with_changes(state=JobState.SUCCEEDED, message=APPLIED_MESSAGE))
             return ReconcileResult()

@@ -10,10 +10,13 @@ by at most the bound instead of stalling it.
 
 from __future__ import annotations
 
+import math
+
 from models.jobs import (
     JobRecord,
     JobState,
     JobType,
+    find_job_by_id,
     find_latest_job_by_type,
     generate_eda_job_id,
     is_eda_job_id,
@@ -52,6 +55,8 @@ class WaitSteps(ProvisioningSteps):
     create job may run."""
 
     aap_jobs: AAPJobs  # AAP's job API, read in both provider modes (F14)
+    # (namespace, name, type) -> the entry of an answered launch whose status write has not gone through yet (F3)
+    answered_launches: dict[tuple[str, str, JobType], JobRecord]
 
     def launch_version(self, instance: ComputeInstance, latest: JobRecord) -> str:
         """The config version the latest provision launch carried (from its launch mark; else the best guess)."""
@@ -75,7 +80,16 @@ class WaitSteps(ProvisioningSteps):
         not yet recorded and created at or after the launch mark is the launch's job: an AAP launch is recorded
         by its AAP id, an EDA launch by an EDA id (the EDA protocol's, which the webhook count relies on).
         A failed lookup is not "not found": the caller asks again instead of settling from effects.
+        A launch this process saw answered, whose recording status write failed, needs no lookup: its entry
+        is recorded from memory (AAP may have purged the job since, or not list an EDA job yet).
         """
+        remembered = self.answered_launches.get((instance.metadata.namespace, instance.metadata.name, mark.job_type))
+        if remembered is not None and remembered.timestamp >= math.floor(mark.since_s) \
+                and find_job_by_id(instance.status.jobs, remembered.job_id) is None:
+            self.append_job(instance, remembered)
+            mark.settle(instance.status, Settled.RECORDED)
+            yield log("Recorded a launch answered before its status write failed", jobID=remembered.job_id)
+            return Lookup.FOUND
         try:
             jobs = yield from self.aap_jobs.created_since(instance, mark.job_type, mark.since_s)
         except GoError as exc:

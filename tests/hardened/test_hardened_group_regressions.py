@@ -46,6 +46,16 @@ BROKE: dict[str, tuple[str, bool]] = {
     "eda-abandoned-delete-webhook": ("deletion-completes", True),
     # A launch in flight when the instance is handed to a human is still recorded once its job shows.
     "eda-launch-in-flight-under-manual": ("jobs-recorded", False),
+    # F14: the annotation is not the create job's end (the answer to that patch can time out and fail the job);
+    # while AAP merely fails to answer, no Succeeded is inferred from it: AAP, asked again, shows the end.
+    "aap-to-eda-create-fails-after-annotating-aap-times-out": ("job-state-recorded", True),
+    "aap-to-eda-create-fails-after-annotating-then-delete": ("legal-job-transition", False),
+    "eda-create-annotated-job-list-fails-then-spec-edit": ("one-active-provision", False),
+    # F3: an answered launch whose recording status write failed on every attempt is recorded from memory.
+    "eda-delete-launch-record-lost-in-conflicts": ("jobs-recorded", False),
+    "eda-delete-launch-record-lost-then-crash": ("one-deprovision", False),
+    "eda-to-aap-delete-launch-record-lost-in-faults": ("jobs-recorded", False),
+    "aap-create-launch-record-lost-in-conflicts": ("jobs-recorded", True),
 }
 
 

@@ -54,7 +54,7 @@ class Quiescence(Routed):
         self.poll_interval_s = DEFAULT_POLL_INTERVAL_S
         self.max_job_history = DEFAULT_MAX_JOB_HISTORY
         self.running: dict[str, bool] = {}  # manager name -> alive
-        self.down: list[tuple[float, float]] = []  # (crashed, started again) of every operator outage, oldest first
+        self.down: list[tuple[float, float, int]] = []  # (crashed, started again, crash seq) per outage, oldest first
         self.backoff_due: dict[Key, float] = {}
 
     def routes(self) -> Iterable[tuple[type[Event], Handler]]:
@@ -71,7 +71,7 @@ class Quiescence(Routed):
 
     def started(self, e: ManagerStarted) -> None:
         if self.running.get(e.manager) is False:
-            self.down[-1] = (self.down[-1][0], e.t)
+            self.down[-1] = (self.down[-1][0], e.t, self.down[-1][2])
         self.running[e.manager] = True
         self.settle_t = max(self.settle_t, e.t)
         self.backoff_due.clear()  # a new process has a new, empty queue
@@ -84,7 +84,7 @@ class Quiescence(Routed):
 
     def crashed(self, e: ManagerCrashed) -> None:
         self.running[e.manager] = False
-        self.down.append((e.t, math.inf))
+        self.down.append((e.t, math.inf, e.seq))
 
     def enqueued(self, e: KeyEnqueued) -> None:
         if e.reason in _BACKOFF_REASONS:
@@ -117,9 +117,14 @@ class Quiescence(Routed):
         """Whether a run ending at `end_t` gave `key` its chance and `quiet_s` more."""
         return self.operator_running and end_t >= self.chance_t(key, *times, jobs=jobs) + self.quiet_s
 
-    def down_throughout(self, start_t: float, end_t: float) -> bool:
-        """Whether no operator process ran at any moment from `start_t` to `end_t` (one outage covers both)."""
-        return any(down_t <= start_t and end_t <= up_t for down_t, up_t in self.down)
+    def up_time(self, start_t: float, end_t: float) -> float:
+        """How long an operator process ran between two times (outages subtracted)."""
+        down = sum(max(0.0, min(end_t, up_t) - max(start_t, down_t)) for down_t, up_t, _ in self.down)
+        return max(0.0, end_t - start_t - down)
+
+    def crash_after(self, t: float) -> tuple[float, int] | None:
+        """The first operator crash at or after `t`: its time and seq."""
+        return next(((down_t, seq) for down_t, _, seq in self.down if down_t >= t), None)
 
     def since(self) -> str:
         """How violations name the judging bound."""

@@ -179,7 +179,12 @@ class JobsRecorded(_RecordChecker):
             f" ({names}) {when}: {excess} job(s) run unknown to the operator, which cannot poll EDA jobs and "
             "only counts its own webhooks. The webhook was accepted more often than the operator recorded it "
             "(a duplicated delivery, or a trigger that timed out after EDA had accepted it and was sent again)."),
-            [s for j in counted[-3:] for s in j.decisive()[:2]] + [life.seq])
+            [s for j in self._evidence(counted) for s in j.decisive()[:2]] + [life.seq])
+
+    @staticmethod
+    def _evidence(jobs: list[BackendJob]) -> list[BackendJob]:
+        """The last three jobs, and any job a duplicated delivery launched (its firing is the cause to name)."""
+        return [j for i, j in enumerate(jobs) if i >= len(jobs) - 3 or j.eda_copy > 1]
 
     def _unrecorded(self, life: Lifetime, t: float, when: str, job_type: JobType, jobs: list[BackendJob]) -> None:
         """Report the jobs the operator could have learned of, and apart those AAP let no controller learn of."""
@@ -215,9 +220,15 @@ class JobsRecorded(_RecordChecker):
         list it reached the operator.
         """
         answers = self.answers
-        lost = answers.lost.get(job.job_id)
-        if job.launched_by != "api" or lost is None:
+        if job.launched_by != "api":
             return None
+        lost = answers.lost.get(job.job_id)
+        if lost is None:  # answered: lost only if the process it reached crashed before recording the id
+            crash = self.quiet.crash_after(answers.named_t.get(job.job_id, math.inf))
+            if crash is None:
+                return None
+            lost = (crash[1], crash[0], "reached an operator process that crashed before its status write "
+                                        "recorded the id")
         lost_seq, lost_t, how = lost
         ends: list[tuple[float, int, str]] = []
         if job.purged_t is not None and job.purged_seq is not None and job.purged_t <= t:
@@ -228,21 +239,20 @@ class JobsRecorded(_RecordChecker):
         if not ends:
             return None
         deadline_t, deadline_seq, what = min(ends)
-        if answers.named_t.get(job.job_id, math.inf) <= deadline_t:
+        if any(lost_t <= named <= deadline_t for named in answers.named_all.get(job.job_id, ())):
             return None
         lookups = [lk for lk in answers.lookups if lk.answered_t >= job.launch_t and lk.sent_t <= deadline_t]
         if any(answers.could_find(lk, job) for lk in lookups):
             return None
         # A controller that never asked could have: the environment is to blame only if the operator asked and
-        # every answer was lost, or no operator ran, or the job was gone sooner than a poll interval after.
+        # every answer was lost, or its process ran less than a poll interval before the job was gone.
         asked = any(lost_t <= r.t <= deadline_t for r in answers.list_requests)
-        if not (asked or self.quiet.down_throughout(lost_t, deadline_t)
-                or deadline_t - lost_t < self.quiet.poll_interval_s):
+        if not (asked or self.quiet.up_time(lost_t, deadline_t) < self.quiet.poll_interval_s):
             return None
         fault = answers.launch[job.job_id].fault_seq
         why = (f"No controller could have recorded it: AAP launched the job, but the answer to the launch request "
-               f"{how} (at {at(lost_t)}), so its id never reached the operator, and {what}, with no answer naming "
-               "the id and no successful job-list lookup that could list the job having reached the operator "
+               f"{how} (at {at(lost_t)}), so no running operator process held its id, and {what}, with no answer "
+               "naming the id and no successful job-list lookup that could list the job having reached the operator "
                f"(between the launch and then {answers.lookups_between(job.launch_t, deadline_t)}).")
         return why, [lost_seq, deadline_seq, *([fault] if fault is not None else [])]
 
@@ -306,15 +316,14 @@ class JobStateRecorded(_RecordChecker):
 
     def _end_unlearnable(self, job: BackendJob) -> bool:
         """A purged job's end that no answer showed was the environment's doing, not a controller's neglect, when
-        between its end and its purge the operator asked AAP and every answer was lost (a timeout, a 5xx), or no
-        operator process ran at all, or the purge came sooner than a controller polling at its configured
-        interval could be expected to look. An operator that simply did not ask (the EDA provider never polls,
-        §12.1) could have learned it."""
+        between its end and its purge the operator asked AAP and every answer was lost (a timeout, a 5xx), or its
+        process ran for less than its configured poll interval (it was down, or the purge came sooner than a
+        controller polling at that interval could be expected to look). An operator that simply did not ask (the
+        EDA provider never polls, §12.1) could have learned it."""
         start_t, purge_t = job.end_t or 0.0, job.purged_t or 0.0
         asked = any(start_t <= p.t <= purge_t for p in self.answers.polls.get(job.job_id, []))
         listed = any(start_t <= r.t <= purge_t for r in self.answers.list_requests)
-        return asked or listed or self.quiet.down_throughout(start_t, purge_t) \
-            or purge_t - start_t < self.quiet.poll_interval_s
+        return asked or listed or self.quiet.up_time(start_t, purge_t) < self.quiet.poll_interval_s
 
     def _report(self, life: Lifetime, job: BackendJob, expected: JobState, end_t: float,
                 shown_t: float | None) -> None:

@@ -317,6 +317,7 @@ class AapAnswers(Routed):
         self.launch: dict[int, _Request] = {}  # job id -> the API request that launched it
         self.lost: dict[int, tuple[int, float, str]] = {}  # job id -> its launch answer's loss: seq, t, why
         self.named_t: dict[int, float] = {}  # job id -> when an answer first named it
+        self.named_all: dict[int, list[float]] = {}  # job id -> every time an answer named it, oldest first
         self.end_shown_t: dict[int, float] = {}  # job id -> when an answer first showed it finished
         self.lookups: list[JobListLookup] = []
         self.list_requests: list[_Request] = []  # every job-list lookup sent, oldest first
@@ -367,6 +368,7 @@ class AapAnswers(Routed):
             return
         for job_id, status in _jobs_named(request.kind, e.body):
             self.named_t.setdefault(job_id, e.t)
+            self.named_all.setdefault(job_id, []).append(e.t)
             if status in FINISHED:
                 self.end_shown_t.setdefault(job_id, e.t)
 

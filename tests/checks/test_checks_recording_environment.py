@@ -10,6 +10,7 @@ from __future__ import annotations
 from check_stories import VM1, Log, job
 
 from models.jobs import JobState
+from sim.backends.eda import EdaRuleFired
 
 RECORDED = "jobs-recorded"
 STATE = "job-state-recorded"
@@ -135,3 +136,51 @@ def test_a_lost_launch_the_operator_never_looked_up_is_the_operators() -> None:
     log.purged(9000, t=100.0)
     (v,) = log.check([RECORDED], end_t=1200.0)
     assert not v.environment
+
+
+def test_an_answered_launch_lost_in_a_crash_and_purged_soon_after_the_restart_is_the_environments() -> None:
+    """The answer reached the operator, which crashed before its status write; 20 s after the restart (less than a
+    poll interval of running time) AAP purged the job: nobody could still learn its id."""
+    log = Log()
+    log.manager_started(t=0.0)
+    log.stored(log.ci(), "create", t=0.0)
+    log.launch_requested(0, t=0.9)
+    log.launched(9000, t=1.0)
+    log.answered(0, 201, {"id": 9000, "status": "pending"}, t=1.1)
+    crash = log.manager_crashed(t=1.2)  # before the status write that would record 9000
+    log.ended(9000, "failed", t=20.0)
+    log.manager_started(t=60.0)
+    purge = log.purged(9000, t=80.0)
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert v.environment and crash.seq in v.events and purge.seq in v.events
+    assert "reached an operator process that crashed before its status write recorded the id" in v.explanation
+
+
+def test_an_answered_launch_lost_with_its_crashed_process_is_the_operators_if_it_had_time_to_look() -> None:
+    log = Log()
+    log.manager_started(t=0.0)
+    log.stored(log.ci(), "create", t=0.0)
+    log.launch_requested(0, t=0.9)
+    log.launched(9000, t=1.0)
+    log.answered(0, 201, {"id": 9000, "status": "pending"}, t=1.1)
+    log.manager_crashed(t=1.2)
+    log.manager_started(t=10.0)
+    log.ended(9000, "failed", t=20.0)
+    log.purged(9000, t=100.0)  # 90 s of running operator, and it never asked AAP's job list
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert not v.environment
+
+
+def test_a_duplicated_delivery_among_many_eda_jobs_is_named_and_attributed() -> None:
+    """Four EDA create jobs, the first a duplicated delivery's copy, three EDA entries: the copy is the cause."""
+    log = Log()
+    log.stored(log.ci(), "create", t=0.0)
+    log.launched(9000, launched_by="eda", t=1.0)
+    fired = log.add(EdaRuleFired, "eda", 1.0, template="cloudkit-create-compute-instance", job_id=9000, delivery=0,
+                    copy=2)
+    for job_id, t in ((9001, 2.0), (9002, 3.0), (9003, 4.0)):
+        log.launched(job_id, launched_by="eda", t=t)
+    entries = [job(f"eda-webhook-{n}", JobState.RUNNING, float(n)) for n in (1, 2, 3)]
+    log.stored(log.ci(jobs=entries), t=5.0)
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert v.environment and fired.seq in v.events

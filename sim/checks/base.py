@@ -28,7 +28,7 @@ class Violation:
     subject: str  # the instance ("namespace/name"), or "" for a world-wide property
     explanation: str
     events: tuple[int, ...] = ()  # sequence numbers of the triggering events, oldest first
-    environment: bool = False  # caused by an EDA delivery fault, not by the controller (sim.checks.attribution)
+    environment: bool = False  # caused by the environment (EDA delivery faults, AAP purges), see sim.checks.attribution
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"property": self.property, "t": self.t, "subject": self.subject,

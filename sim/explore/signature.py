@@ -21,7 +21,10 @@ from dataclasses import dataclass
 from models.events import Event
 from sim.checks.base import Violation
 
-__all__ = ["DETAIL_FIELDS", "Hit", "Signature", "decisive_token", "hits_of", "short_id", "signature_of", "token"]
+__all__ = ["DETAIL_FIELDS", "ENVIRONMENT_MARK", "Hit", "Signature", "decisive_token", "hits_of", "short_id",
+           "signature_of", "token"]
+
+ENVIRONMENT_MARK = " [environment]"
 
 # Fields that tell what kind of step an event was; ids, names, namespaces, times and free text never are.
 DETAIL_FIELDS = ("verb", "kind", "playbook", "launched_by", "trigger", "dest", "step", "ok", "outcome", "hook",
@@ -30,15 +33,22 @@ DETAIL_FIELDS = ("verb", "kind", "playbook", "launched_by", "trigger", "dest", "
 
 @dataclass(frozen=True, order=True)
 class Signature:
-    """A property id and the ordered distinct tokens of its triggering events."""
+    """A property id, the ordered distinct tokens of its triggering events, and whether the environment caused it.
+
+    Environment-caused violations (`Violation.environment`) get a signature of their own (`… [environment]`), so a
+    group never mixes them with the same steps caused by the controller: each group's status, example and shrunk
+    reproduction tell one story.
+    """
 
     prop: str
     tokens: tuple[str, ...]
+    environment: bool = False
 
     @property
     def key(self) -> str:
-        """The signature as one line: `property: Token > Token > ...`."""
-        return f"{self.prop}: {' > '.join(self.tokens) or '(no triggering events)'}"
+        """The signature as one line: `property: Token > Token > ...` (then ` [environment]` if so)."""
+        mark = ENVIRONMENT_MARK if self.environment else ""
+        return f"{self.prop}: {' > '.join(self.tokens) or '(no triggering events)'}{mark}"
 
     @property
     def short(self) -> str:
@@ -47,9 +57,12 @@ class Signature:
 
     @classmethod
     def parse(cls, key: str) -> Signature:
+        environment = key.endswith(ENVIRONMENT_MARK)
+        if environment:
+            key = key[:-len(ENVIRONMENT_MARK)]
         prop, _, rest = key.partition(": ")
         tokens = () if rest == "(no triggering events)" else tuple(rest.split(" > "))
-        return cls(prop, tokens)
+        return cls(prop, tokens, environment)
 
 
 def short_id(key: str) -> str:
@@ -83,7 +96,7 @@ def signature_of(violation: Violation, events: Sequence[Event]) -> Signature:
     chosen = [events[seq] for seq in violation.events if 0 <= seq < len(events)]
     decisive = [t for t in (decisive_token(e) for e in chosen) if t is not None]
     tokens = decisive or [token(e) for e in chosen]
-    return Signature(violation.property, tuple(dict.fromkeys(tokens)))
+    return Signature(violation.property, tuple(dict.fromkeys(tokens)), violation.environment)
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,12 @@ from sim.scenarios.loader import load_scenario
 
 # Known findings of the reference design that a 16-run EDA swarm campaign (seed 7) shows.
 DUPLICATE_DELIVERY_TWO_PROVISIONS = ("one-active-provision: AapJobLaunched(playbook=create, launched_by=eda) > "
-                                     "EdaRuleFired(copy=2)")
+                                     "EdaRuleFired(copy=2) [environment]")
 DELETE_DURING_EDA_PROVISION = ("no-deprovision-during-provision: AapJobLaunched(playbook=create, "
                                "launched_by=eda) > AapJobLaunched(playbook=delete, launched_by=eda)")
 DUPLICATE_DELIVERY_TWO_DEPROVISIONS = ("one-deprovision: ObjectStored(verb=delete, kind=ComputeInstance) > "
-                                       "AapJobLaunched(playbook=delete, launched_by=eda) > EdaRuleFired(copy=2)")
+                                       "AapJobLaunched(playbook=delete, launched_by=eda) > EdaRuleFired(copy=2) "
+                                       "[environment]")
 
 
 def _table(result: CampaignResult) -> list[tuple[str, int, int, str]]:

@@ -30,6 +30,16 @@ def test_two_violations_that_differ_only_in_ids_names_and_times_share_a_signatur
     assert Signature.parse(a.key) == a and len(a.short) == 8
 
 
+
+def test_the_same_steps_caused_by_the_environment_make_a_group_of_their_own() -> None:
+    """A group never mixes environment-caused runs with controller-caused ones: its example and shrunk
+    reproduction then tell one story (a mixed group showed an environment repro under an `unexpected` status)."""
+    events = [_launch(0, 9000, "vm-1"), EdaRuleFired(1, 1.0, "eda", "tpl", 9000, 0, 2)]
+    mine = signature_of(Violation("jobs-recorded", 2.0, "ns/vm-1", "x", (0, 1)), events)
+    theirs = signature_of(Violation("jobs-recorded", 2.0, "ns/vm-1", "x", (0, 1), environment=True), events)
+    assert mine.tokens == theirs.tokens and mine.key != theirs.key and mine.short != theirs.short
+    assert theirs.key.endswith(" [environment]") and Signature.parse(theirs.key) == theirs
+
 def test_incidental_steps_are_left_out_unless_nothing_else_is_left() -> None:
     ended = AapJobTransitioned(1, 1.0, "aap", 9000, "fail", "running", "failed", "boom")
     events = [_launch(0, 9000, "vm-1"), ended]

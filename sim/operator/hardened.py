@@ -9,7 +9,7 @@ method for everything the finding does not touch. Helpers that are not overrides
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from models.jobs import JobRecord, JobState, JobType, find_job_by_id, find_latest_job_by_type, is_eda_job_id
@@ -34,7 +34,7 @@ from sim.operator.hardened_launches import (
 )
 from sim.operator.hardened_waits import OBSERVED_MESSAGE, OUTCOME_BOUND_S, UNSEEN_FAILURE_MESSAGE, WaitSteps
 from sim.operator.reconciler import ComputeInstanceReconciler
-from sim.operator.types import Co, ProvisioningProvider, ProvisionStatus, RateLimitError
+from sim.operator.types import Co, DeprovisionResult, ProvisioningProvider, ProvisionStatus, RateLimitError
 
 __all__ = ["HardenedComputeInstanceReconciler"]
 
@@ -45,6 +45,7 @@ APPLIED_MESSAGE = "Succeeded: the create playbook annotated the config version t
 PURGED_MESSAGE = "Failed: AAP purged the job before its end was seen, and its config version was never annotated"
 FINALIZER_GONE_MESSAGE = "Succeeded: the delete playbook removed the computeinstance-aap finalizer"
 FINALIZER_KEPT_MESSAGE = "Failed: AAP purged the job before its end was seen, and the finalizer is still there"
+MANUAL_SEEN_MESSAGE = "Seen in AAP while the instance is managed by hand (the operator reads, does not act)"
 EDA_DELETE_WAIT_MESSAGE = "Waiting for the EDA-launched delete playbook to remove the computeinstance-aap finalizer"
 UNSEEN_END_MESSAGE = (f"Failed: the computeinstance-aap finalizer is still there {OUTCOME_BOUND_S:g} s after the "
                       "launch, so the delete playbook did not complete; deletion is blocked for a human to look")
@@ -66,6 +67,7 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         super().__init__(config, jitter=jitter)
         self.aap_jobs = AAPJobs.from_config(config)
         self.answered_launches = {}
+        self.reconciled_uids: dict[tuple[str, str], str] = {}  # F15: the uid each key's current reconcile started from
 
     # -- the whole reconcile ----------------------------------------------------------------------------
     def reconcile(self, namespace: str, name: str) -> Co[ReconcileResult]:
@@ -87,6 +89,7 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
             yield log("Cache behind the API server, deciding once it has caught up",
                       cached=cached.metadata.resource_version, stored=stored.metadata.resource_version)
             return ReconcileResult(requeue_after_s=STALE_CACHE_REQUEUE_S)
+        self.reconciled_uids[(namespace, name)] = stored.metadata.uid  # F15: whose status this reconcile computes
         try:
             result = yield from super().reconcile(namespace, name)
         except (Conflict, ServerError, ApiTimeout):
@@ -107,10 +110,21 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         launched. Reading the API server directly and retrying transient faults with doubling delays keeps
         the record; the write still replaces the whole status, which is safe once F1's check guarantees the
         status was computed from the stored version.
+
+        Fixes F15 (a removed object's status written onto its same-name successor): the re-read is by name, so
+        once the object is removed (its finalizer-removal answer lost, §3 step 5 writes status after the error)
+        and re-created, it finds the successor. A status is written only onto the object (uid) it was computed
+        for; the successor's status is its own reconcile's business.
         """
+        uid = self.reconciled_uids.get((namespace, name))
         for attempt in range(1, STATUS_WRITE_ATTEMPTS + 1):
             try:
                 latest: ComputeInstance = yield UncachedGet(KIND_COMPUTE_INSTANCE, namespace, name)
+                if uid is not None and latest.metadata.uid != uid:
+                    # F15: the object this status was computed for is gone; a successor has its name.
+                    yield log("Status not written: the object was removed and re-created under its name",
+                              uid=uid, successor=latest.metadata.uid)
+                    return
                 latest.status = new_status.copy()
                 yield UpdateStatus(latest)
                 return
@@ -134,7 +148,9 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         mark = LaunchMark.read(instance.status, JobType.PROVISION)
         if self.is_manual(instance) or self.provider is None:
             yield from self.record_orphan_only(instance, mark)
-            return (yield from super().handle_provisioning(instance))
+            watching = yield from self.watch_provision_end(instance)
+            result = yield from super().handle_provisioning(instance)
+            return watching or result
         if mark is not None and mark.in_flight:
             return (yield from self.settle_orphan_provision(instance, self.provider, mark))
         latest = find_latest_job_by_type(instance.status.jobs, JobType.PROVISION)
@@ -248,6 +264,7 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         Everything else is the reference's.
         """
         if self.is_manual(instance) or self.provider is None:
+            yield from self.watch_provision_end(instance)  # read only: the base finalizer goes all the same
             return (yield from super().handle_deprovisioning(instance))
         latest = find_latest_job_by_type(instance.status.jobs, JobType.DEPROVISION)
         if latest is None or latest.job_id == "":
@@ -271,12 +288,18 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         The same write-ahead launch mark as `trigger_provision`, written only when a delete launch request
         actually goes out (not while the AAP provider waits for a cancel, nor when EDA skips). With it goes the
         provision job's end (F14): the AAP provider's readiness check has just read it (§11.4), but an unanswered
-        or failed launch drops what it read with the rest of the answer, and a 404 there records nothing.
+        or failed launch drops what it read with the rest of the answer, and a 404 there records nothing. So the
+        end that read showed is kept: written with the launch mark, and recorded when the launch fails or goes
+        unanswered (AAP may purge the job before anyone asks again).
         """
         hold = yield from self.same_second_hold_s(instance, JobType.DEPROVISION)
         if hold > 0:
             return ReconcileResult(requeue_after_s=hold)
-        answer = yield from drive(provider.trigger_deprovision(instance), lambda: self.before_delete_launch(instance))
+        answer: Answer[DeprovisionResult] = Answer()
+        yield from drive(provider.trigger_deprovision(instance), lambda: self.before_delete_launch(instance, answer),
+                         answer)
+        if answer.error is not None or answer.unanswered:
+            yield from self.record_provision_end(instance, answer.reads, ask=False)
         if answer.unanswered:
             yield log("Deprovision launch unanswered: its job may exist, waiting for its effects", error=answer.error)
             return self.poll_requeue()
@@ -305,25 +328,50 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         return (yield from self.settle_unseen_deprovision(instance, provider, latest, result))
 
     # -- helpers (not overrides) ------------------------------------------------------------------------
-    def before_delete_launch(self, instance: ComputeInstance) -> Co[None]:
+    def before_delete_launch(self, instance: ComputeInstance, answer: Answer[Any]) -> Co[None]:
         """Right before a delete launch goes out: the provision job's end, and the launch mark, in one status write."""
-        yield from self.record_provision_end(instance)
+        yield from self.record_provision_end(instance, answer.reads)
         yield from self.write_launch_mark(instance, JobType.DEPROVISION)
 
-    def record_provision_end(self, instance: ComputeInstance) -> Co[None]:
+    def record_provision_end(self, instance: ComputeInstance, reads: Mapping[str, Any] | None = None, *,
+                             ask: bool = True) -> Co[None]:
         """F14: a provision entry left unended when the delete job is launched gets the end AAP shows; a purged
-        AAP job (AAP purges only ended jobs) the end its effects show, as `poll_provision_job` would record."""
+        AAP job (AAP purges only ended jobs) the end its effects show, as `poll_provision_job` would record.
+
+        What the provider's readiness check read of the job in this reconcile (`reads`) is used first; AAP is
+        asked only if it read nothing (and `ask`)."""
         latest = find_latest_job_by_type(instance.status.jobs, JobType.PROVISION)
         if latest is None or not latest.job_id or latest.state.is_terminal:
             return
-        seen = yield from self.aap_jobs.observe(instance, latest)
+        seen = AAPJobs.seen_in(reads or {}, latest)
+        read = seen is not None  # the provider's own poll: its raw status is the message, as the reference writes
+        if seen is None:
+            if not ask:
+                return
+            seen = yield from self.aap_jobs.observe(instance, latest)
         if seen.seen is Seen.ENDED:
-            self.update_job(instance, latest.with_changes(state=seen.state,
-                                                          message=f"{OBSERVED_MESSAGE}: {seen.status}"))
+            self.update_job(instance, latest.with_changes(
+                state=seen.state, message=seen.status if read else f"{OBSERVED_MESSAGE}: {seen.status}"))
         elif seen.seen is Seen.PURGED:
             done = applied(instance, self.launch_version(instance, latest))
             self.update_job(instance, latest.with_changes(state=JobState.SUCCEEDED if done else JobState.FAILED,
                                                           message=APPLIED_MESSAGE if done else PURGED_MESSAGE))
+
+    def watch_provision_end(self, instance: ComputeInstance) -> Co[ReconcileResult | None]:
+        """F14 under `manual` (hands off: no launch, no cancel): the end AAP shows of the latest provision job is
+        still recorded, or AAP may purge it before the instance is given back; a requeue while it runs.
+
+        Only reads; nothing is inferred from effects here (the managed reconcile does that once AAP cannot tell).
+        """
+        latest = find_latest_job_by_type(instance.status.jobs, JobType.PROVISION)
+        if latest is None or not latest.job_id or latest.state.is_terminal:
+            return None
+        seen = yield from self.aap_jobs.observe(instance, latest)
+        if seen.seen is Seen.ENDED:
+            self.update_job(instance, latest.with_changes(state=seen.state, message=f"{MANUAL_SEEN_MESSAGE}: "
+                                                                                    f"{seen.status}"))
+            return None
+        return self.poll_requeue() if seen.seen in (Seen.ACTIVE, Seen.UNREADABLE) else None
 
     def record_orphan_only(self, instance: ComputeInstance, mark: LaunchMark | None) -> Co[None]:
         """Under `manual` (or without a provider) a launch in flight is recorded if its job shows, nothing more."""

@@ -11,12 +11,15 @@ AAP job inherited after a switch to EDA). It only reads; launches and cancels st
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from models.jobs import JobRecord, JobState, JobType, is_eda_job_id, map_aap_status
 from models.objects import ComputeInstance
-from sim.operator.aap_client import AAPClient, JobSummary, is_not_found
+from sim.kernel.effects import HttpResponse
+from sim.operator.aap_client import API_VERSION, AAPClient, JobSummary, is_not_found
 from sim.operator.config import OperatorConfig
 from sim.operator.errors import GoError
 from sim.operator.types import Co
@@ -96,6 +99,22 @@ class AAPJobs:
         active = [job for job in mine if not map_aap_status(job.status).is_terminal]
         newest = active[0] if active else mine[0]
         return self.seen(map_aap_status(newest.status), newest.status)
+
+    @staticmethod
+    def seen_in(reads: Mapping[str, Any], entry: JobRecord) -> Observation | None:
+        """What a GET of the entry's AAP id sent by the provider in this reconcile answered; None if none was."""
+        if not entry.job_id.isdigit():
+            return None
+        path = f"/{API_VERSION}/jobs/{entry.job_id}/"
+        for url, response in reads.items():
+            if not url.endswith(path) or not isinstance(response, HttpResponse):
+                continue
+            if response.status == 404:
+                return Observation(Seen.PURGED)
+            if response.ok and isinstance(response.body, dict):
+                status = str(response.body.get("status") or "")
+                return AAPJobs.seen(map_aap_status(status), status)
+        return None
 
     @staticmethod
     def window_end_s(instance: ComputeInstance, entry: JobRecord) -> float | None:

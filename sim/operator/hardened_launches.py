@@ -12,7 +12,7 @@ annotation last; the delete playbook removes that finalizer last) instead of lau
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, TypeVar, cast
 
@@ -111,6 +111,7 @@ class Answer(Generic[T]):
     error: GoError | None = None
     launched: bool = False  # a launch request (AAP launch POST, EDA webhook POST) went out
     unanswered: bool = False  # ... and timed out: AAP or EDA may have acted on it all the same
+    reads: dict[str, Any] = field(default_factory=dict)  # URL -> what each GET the call sent answered (the last)
 
     def replay(self) -> Co[T]:
         """Give the same answer again (as a coroutine, like the provider call it stands for)."""
@@ -132,9 +133,12 @@ def sent_unanswered(error: BaseException) -> bool:
     return isinstance(error, TransportError) and "deadline exceeded" in str(error)
 
 
-def drive(call: Co[T], before_launch: Callable[[], Co[None]] | None = None) -> Co[Answer[T]]:
-    """Run a provider call to its answer; run `before_launch` right before its launch request goes out."""
-    answer: Answer[T] = Answer()
+def drive(call: Co[T], before_launch: Callable[[], Co[None]] | None = None,
+          answer: Answer[T] | None = None) -> Co[Answer[T]]:
+    """Run a provider call to its answer (into `answer`, if given); run `before_launch` right before its launch
+    request goes out. What every GET answered is kept, whatever the call's outcome: the AAP provider's readiness
+    check reads the provision job's end (§11.4) and drops it when the launch after it fails."""
+    answer = Answer() if answer is None else answer
     value: Any = None
     thrown: BaseException | None = None
     while True:
@@ -153,6 +157,8 @@ def drive(call: Co[T], before_launch: Callable[[], Co[None]] | None = None) -> C
         value, thrown = None, None
         try:
             value = yield effect
+            if isinstance(effect, HttpRequest) and effect.method == "GET":
+                answer.reads[effect.url] = value
         except (ApiError, TransportError) as exc:  # what the runtime throws into a coroutine
             thrown = exc
             answer.unanswered = answer.unanswered or (launch and sent_unanswered(exc))

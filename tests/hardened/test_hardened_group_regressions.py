@@ -56,6 +56,14 @@ BROKE: dict[str, tuple[str, bool]] = {
     "eda-delete-launch-record-lost-then-crash": ("one-deprovision", False),
     "eda-to-aap-delete-launch-record-lost-in-faults": ("jobs-recorded", False),
     "aap-create-launch-record-lost-in-conflicts": ("jobs-recorded", True),
+    # F14: the end the AAP provider's readiness check read (§11.4) is kept when the delete launch after it fails
+    # (a template lookup timing out) or goes unanswered; AAP purged the job before anyone asked again.
+    "aap-canceled-create-read-then-delete-launch-fails": ("job-state-recorded", False),
+    "aap-canceled-create-read-then-template-lookup-fails": ("job-state-recorded", True),
+    # F14: under `manual` the operator does not act, but still reads the provision job's end in AAP: a create job
+    # failing after its annotation is recorded Failed before AAP purges it (not inferred Succeeded afterwards).
+    "aap-create-fails-after-annotating-while-unmanaged-then-manual": ("job-state-recorded", True),
+    "aap-create-fails-after-annotating-under-manual": ("job-state-recorded", True),
 }
 
 

@@ -14,11 +14,13 @@ A violation is attributed to the environment when
 - it is a `provisioning-converges` or `deletion-completes` violation (what a delivery that never acted
   leaves: nothing ran) of an instance whose latest EDA delivery before it was lost (the loss is added to
   its events: those checkers report what is still pending, not the delivery that never acted); or
-- its checker marked it with `environment_caused`, having seen that AAP destroyed what any controller needed
-  to know before it could reach one: `jobs-recorded` for an API-launched job whose launch answer was lost and
-  that was purged, or whose instance was removed, before an answer naming its id or a successful job-list
-  lookup that could list it reached the operator; `job-state-recorded` for a job purged before any answer
-  showed its end (see `sim.checks.recording`). The checker adds the events that show it (the lost answer,
+- its checker reported it as the environment's (`Checker.violate(..., environment_causes=...)`), having seen
+  that AAP destroyed what any controller needed to know before it could reach one
+  (`sim.checks.unlearnable`): `jobs-recorded` for an API-launched job whose id was lost (its launch answer
+  lost, or the process that learned it crashed soon after) and that was purged, or whose instance was
+  removed, before it could be looked up again; `one-deprovision` for a second delete launch after such a
+  first one; `job-state-recorded` for a job purged before any answer showed its end (see
+  `sim.checks.recording`). The checker adds the events that show it (the lost answer,
   the purge or removal) and says in its explanation why no controller could have known.
 """
 
@@ -32,7 +34,7 @@ from sim.backends.aap import AapJobLaunched
 from sim.backends.eda import EdaRuleFired, WebhookLost, WebhookReceived
 from sim.checks.base import EventHandler, Violation
 
-__all__ = ["ENVIRONMENT_EVENTS", "LOST_DELIVERY_PROPERTIES", "EnvironmentFaults", "environment_caused"]
+__all__ = ["ENVIRONMENT_EVENTS", "LOST_DELIVERY_PROPERTIES", "EnvironmentFaults"]
 
 ENVIRONMENT_EVENTS: tuple[type[Event], ...] = (AapJobLaunched, EdaRuleFired, WebhookReceived, WebhookLost)
 LOST_DELIVERY_PROPERTIES = frozenset({"provisioning-converges", "deletion-completes"})
@@ -89,9 +91,4 @@ class EnvironmentFaults:
                 causes.add(before[-1])
         if not causes:
             return v
-        return environment_caused(v, causes)
-
-
-def environment_caused(v: Violation, causes: Iterable[int]) -> Violation:
-    """`v` marked as caused by the environment, with the events `causes` that show how added to its events."""
-    return dataclasses.replace(v, events=tuple(sorted(set(v.events) | set(causes))), environment=True)
+        return dataclasses.replace(v, events=tuple(sorted(set(v.events) | causes)), environment=True)

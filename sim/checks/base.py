@@ -63,8 +63,12 @@ class Checker:
     def finish(self, end_t: float) -> None:
         """The run ended at `end_t`: check liveness, report what is still pending."""
 
-    def violate(self, t: float, subject: str, explanation: str, events: Iterable[int] = ()) -> None:
-        self.violations.append(Violation(self.property_id, t, subject, explanation, tuple(sorted(set(events)))))
+    def violate(self, t: float, subject: str, explanation: str, events: Iterable[int] = (), *,
+                environment_causes: Iterable[int] | None = None) -> None:
+        """Report a violation; with `environment_causes` (the events that show it) as caused by the environment."""
+        shown = set(events) | set(environment_causes or ())
+        self.violations.append(Violation(self.property_id, t, subject, explanation, tuple(sorted(shown)),
+                                         environment_causes is not None))
 
 
 CheckerFactory = Callable[[], Checker]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from sim.checks.base import register_checker
 from sim.checks.common import at, subject
 from sim.checks.launches import LaunchChecker
-from sim.checks.tracking import BackendJob
+from sim.checks.quiescence import Quiescence
+from sim.checks.tracking import AapAnswers, BackendJob
+from sim.checks.unlearnable import unlearnable
 
 
 @register_checker
@@ -24,6 +26,9 @@ class OneDeprovision(LaunchChecker):
     def __init__(self) -> None:
         super().__init__()
         self._per_life: dict[tuple[str, str, int], list[BackendJob]] = {}
+        self.answers = AapAnswers()
+        self.quiet = Quiescence()
+        self.follow(self.answers, self.quiet)
 
     def judge(self, job: BackendJob) -> None:
         if job.playbook != "delete":
@@ -42,10 +47,11 @@ class OneDeprovision(LaunchChecker):
             deletion = "whose deletion was never requested"
         removed = f", removed at {at(life.removed_t)}," if life.removed_t is not None else ""
         cause, shown = self.relaunch_cause(first, job)
-        self.violate(job.launch_t, subject(job.key), (
-            f"{job.describe()} is deprovision job number {len(launched)} for {subject(job.key)}{removed} {deletion}; "
-            f"the first was {first.describe()}. Two delete playbooks run against the same VirtualMachine and the "
-            f"same computeinstance-aap finalizer, and the operator follows at most one of them. "
-            f"{cause}"),
-            [first.launch_seq, *([life.deletion_seq] if life.deletion_seq is not None else []),
-             *job.decisive()[:2], *shown])
+        lost = unlearnable(self.answers, self.quiet, first, job.launch_t)
+        text = (f"{job.describe()} is deprovision job number {len(launched)} for {subject(job.key)}{removed} "
+                f"{deletion}; the first was {first.describe()}. Two delete playbooks run against the same "
+                f"VirtualMachine and the same computeinstance-aap finalizer, and the operator follows at most one "
+                f"of them. {cause}" + (f" {lost[0]}" if lost is not None else ""))
+        events = [first.launch_seq, *([life.deletion_seq] if life.deletion_seq is not None else []),
+                  *job.decisive()[:2], *shown]
+        self.violate(job.launch_t, subject(job.key), text, events, environment_causes=None if lost is None else lost[1])

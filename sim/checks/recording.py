@@ -24,18 +24,17 @@ operator, could not be recorded by any controller: it is reported apart and mark
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from models.jobs import PLAYBOOK_TYPE, TYPE_PLAYBOOK, JobState, JobType, find_job_by_id, is_eda_job_id, map_aap_status
 from models.objects import ComputeInstance
 from sim.backends.aap import AapJobLaunched
-from sim.checks.attribution import environment_caused
-from sim.checks.base import Violation, register_checker
+from sim.checks.base import register_checker
 from sim.checks.common import EventChecker, at, entries_text, entry_text, id_list
 from sim.checks.liveness import _HANDS_OFF as HANDS_OFF
 from sim.checks.quiescence import Quiescence
 from sim.checks.tracking import AapAnswers, AapLedger, BackendJob, Instances, Lifetime, Polls
+from sim.checks.unlearnable import unlearnable
 from sim.kube.events import ObjectRemoved, ObjectStored
 
 EDA_POLL_MESSAGE = "EDA provider does not support status polling"  # what the EDA provider writes on every poll
@@ -101,12 +100,6 @@ class _RecordChecker(EventChecker):
 
     def on_removed(self, life: Lifetime) -> None:
         """Called after a removal was folded."""
-
-    def violate_environment(self, t: float, subject: str, explanation: str, events: list[int],
-                            causes: list[int]) -> None:
-        """Report a violation no controller could have avoided: AAP destroyed what it needed to know."""
-        v = Violation(self.property_id, t, subject, explanation, tuple(sorted(set(events))))
-        self.violations.append(environment_caused(v, causes))
 
 
 @register_checker
@@ -197,7 +190,7 @@ class JobsRecorded(_RecordChecker):
             if job.job_id in unknowable:
                 reason, causes = unknowable[job.job_id]
                 text = f"{self._unrecorded_text(life, when, job_type, [job])} {reason}"
-                self.violate_environment(t, life.subject, text, [*job.decisive()[:2], life.seq], causes)
+                self.violate(t, life.subject, text, [*job.decisive()[:2], life.seq], environment_causes=causes)
 
     def _unrecorded_text(self, life: Lifetime, when: str, job_type: JobType, jobs: list[BackendJob]) -> str:
         ids = [str(j.job_id) for j in jobs]
@@ -212,49 +205,10 @@ class JobsRecorded(_RecordChecker):
             f"status.jobs[] holds {entries_text(life.obj.status.jobs, job_type)}.")
 
     def _unlearnable(self, life: Lifetime, job: BackendJob, t: float) -> tuple[str, list[int]] | None:
-        """Why no controller could have learned of an API-launched job judged at `t`, and the events that show it.
-
-        None if one could. The launch answer was lost (the request timed out, or was answered with an error,
-        after AAP had launched the job), and by `t` either AAP purged the job, or the object was removed before
-        the lost answer was due, before any answer naming its id or any successful job-list lookup that could
-        list it reached the operator.
-        """
-        answers = self.answers
-        if job.launched_by != "api":
-            return None
-        lost = answers.lost.get(job.job_id)
-        if lost is None:  # answered: lost only if the process it reached crashed before recording the id
-            crash = self.quiet.crash_after(answers.named_t.get(job.job_id, math.inf))
-            if crash is None:
-                return None
-            lost = (crash[1], crash[0], "reached an operator process that crashed before its status write "
-                                        "recorded the id")
-        lost_seq, lost_t, how = lost
-        ends: list[tuple[float, int, str]] = []
-        if job.purged_t is not None and job.purged_seq is not None and job.purged_t <= t:
-            ends.append((job.purged_t, job.purged_seq, f"AAP purged the job at {at(job.purged_t)}"))
-        if life.removed_t is not None and life.removed_seq is not None and life.removed_t <= min(t, lost_t):
-            ends.append((life.removed_t, life.removed_seq,
-                         f"the object was removed at {at(life.removed_t)}, before the answer was due"))
-        if not ends:
-            return None
-        deadline_t, deadline_seq, what = min(ends)
-        if any(lost_t <= named <= deadline_t for named in answers.named_all.get(job.job_id, ())):
-            return None
-        lookups = [lk for lk in answers.lookups if lk.answered_t >= job.launch_t and lk.sent_t <= deadline_t]
-        if any(answers.could_find(lk, job) for lk in lookups):
-            return None
-        # A controller that never asked could have: the environment is to blame only if the operator asked and
-        # every answer was lost, or its process ran less than a poll interval before the job was gone.
-        asked = any(lost_t <= r.t <= deadline_t for r in answers.list_requests)
-        if not (asked or self.quiet.up_time(lost_t, deadline_t) < self.quiet.poll_interval_s):
-            return None
-        fault = answers.launch[job.job_id].fault_seq
-        why = (f"No controller could have recorded it: AAP launched the job, but the answer to the launch request "
-               f"{how} (at {at(lost_t)}), so no running operator process held its id, and {what}, with no answer "
-               "naming the id and no successful job-list lookup that could list the job having reached the operator "
-               f"(between the launch and then {answers.lookups_between(job.launch_t, deadline_t)}).")
-        return why, [lost_seq, deadline_seq, *([fault] if fault is not None else [])]
+        """Why no controller could have learned of an API-launched job judged at `t` (`sim.checks.unlearnable`)."""
+        removed = (life.removed_t, life.removed_seq) if life.removed_t is not None and life.removed_seq is not None \
+            else None
+        return unlearnable(self.answers, self.quiet, job, t, removed)
 
 
 @register_checker
@@ -357,6 +311,6 @@ class JobStateRecorded(_RecordChecker):
         text = (f"{job.describe()}; {life.subject} still exists at {at(end_t)} ({self.quiet.since()}) but {now}: "
                 f"{why}. The job was {self.polls.describe(str(job.job_id))}.")
         if unlearnable and job.purged_seq is not None:
-            self.violate_environment(end_t, life.subject, text, [*job.decisive(), life.seq], [job.purged_seq])
+            self.violate(end_t, life.subject, text, [*job.decisive(), life.seq], environment_causes=[job.purged_seq])
         else:
             self.violate(end_t, life.subject, text, [*job.decisive(), life.seq])

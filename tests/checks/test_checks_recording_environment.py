@@ -153,7 +153,7 @@ def test_an_answered_launch_lost_in_a_crash_and_purged_soon_after_the_restart_is
     purge = log.purged(9000, t=80.0)
     (v,) = log.check([RECORDED], end_t=1200.0)
     assert v.environment and crash.seq in v.events and purge.seq in v.events
-    assert "reached an operator process that crashed before its status write recorded the id" in v.explanation
+    assert "reached an operator process that crashed at t=1.20, 0.10 s after it last learned the id" in v.explanation
 
 
 def test_an_answered_launch_lost_with_its_crashed_process_is_the_operators_if_it_had_time_to_look() -> None:
@@ -184,3 +184,67 @@ def test_a_duplicated_delivery_among_many_eda_jobs_is_named_and_attributed() -> 
     log.stored(log.ci(jobs=entries), t=5.0)
     (v,) = log.check([RECORDED], end_t=1200.0)
     assert v.environment and fired.seq in v.events
+
+
+def learned_by_a_lookup_then_crash(log: Log, crash_t: float) -> tuple[int, int]:
+    """The launch answer is lost; a lookup lists 9000 at t=60; AAP purges it at t=65; the operator crashes."""
+    log.manager_started(t=0.0)
+    lost_launch(log)
+    log.ended(9000, "failed", t=40.0)
+    log.lookup_requested(2, t=59.0)
+    log.answered(2, 200, {"count": 1, "results": [{"id": 9000, "status": "failed"}]}, t=60.0)
+    purge = log.purged(9000, t=65.0)
+    crash = log.manager_crashed(t=crash_t)
+    log.manager_started(t=crash_t + 5.0)
+    return purge.seq, crash.seq
+
+
+def test_an_id_learned_by_a_lookup_and_lost_in_a_crash_soon_after_is_the_environments() -> None:
+    """The id lived 15 s in a process that crashed before a status write recorded it; AAP had purged the job."""
+    log = Log()
+    purge, crash = learned_by_a_lookup_then_crash(log, crash_t=75.0)
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert v.environment and {purge, crash} <= set(v.events)
+
+
+def test_an_id_held_longer_than_a_poll_interval_before_a_crash_is_the_operators() -> None:
+    """A controller is given one poll interval to record what it learned: 60 s without recording it is its own."""
+    log = Log()
+    learned_by_a_lookup_then_crash(log, crash_t=120.0)
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert not v.environment
+
+
+def test_a_second_delete_launch_after_an_unlearnable_first_is_the_environments() -> None:
+    """The first delete job's launch answer timed out and AAP purged it while every lookup timed out: the operator
+    could not find it, and not deleting again would leave the deletion unfinished for ever."""
+    log = Log()
+    log.manager_started(t=0.0)
+    log.stored(log.ci(), "create", t=0.0)
+    log.launch_requested(0, "delete", t=0.9)
+    log.launched(9000, "delete", t=1.0)
+    log.ended(9000, "failed", t=5.0)
+    purge = log.purged(9000, t=25.0)  # before the launch request even timed out
+    log.timed_out(0, t=30.9)
+    log.lookup_requested(1, "delete", t=31.0)
+    log.timed_out(1, t=61.0)
+    log.launch_requested(2, "delete", t=800.0)
+    log.launched(9001, "delete", t=800.1)
+    (v,) = log.check(["one-deprovision"], end_t=1200.0)
+    assert v.environment and purge.seq in v.events
+    assert "No controller could have recorded it" in v.explanation
+
+
+def test_a_second_delete_launch_after_a_first_the_operator_could_have_found_is_the_operators() -> None:
+    log = Log()
+    log.manager_started(t=0.0)
+    log.stored(log.ci(), "create", t=0.0)
+    log.launch_requested(0, "delete", t=0.9)
+    log.launched(9000, "delete", t=1.0)
+    log.ended(9000, "failed", t=5.0)
+    log.timed_out(0, t=30.9)
+    log.purged(9000, t=200.0)  # 170 s after the lost answer, and the operator never asked
+    log.launch_requested(2, "delete", t=800.0)
+    log.launched(9001, "delete", t=800.1)
+    (v,) = log.check(["one-deprovision"], end_t=1200.0)
+    assert not v.environment

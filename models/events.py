@@ -50,21 +50,22 @@ class Event:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)[3:]}
 
 
+# Values that are their own JSON form: `_plain` returns them unchanged, so the hot paths skip the call.
+# Exact types only (a StrEnum or IntEnum member is a subclass and still goes through `_plain`).
+_SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
+    scalars = _SCALARS
     if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
+        return [v if type(v) in scalars else _plain(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {k if type(k) is str else str(k): v if type(v) in scalars else _plain(v) for k, v in value.items()}
     if hasattr(value, "to_dict"):
         return value.to_dict()
     return value
-
-
-# Values that are their own JSON form: `_plain` returns them unchanged, so the hot path skips the call.
-# Exact types only (a StrEnum or IntEnum member is a subclass and still goes through `_plain`).
-_SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
 _PAYLOAD_NAMES: dict[type[Event], tuple[str, ...]] = {}
 
 

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from models.events import Event, EventDecodeError, event_from_dict, event_to_dict
+from models.events import Event, EventDecodeError, event_from_dict
 from sim.kernel.choice import Choice
+from sim.kernel.encoding import encode_event as encode_event
 from sim.kernel.errors import SimError
 
 LOG_MAGIC = "osac-provisioning-sim"
@@ -40,40 +41,6 @@ class LogFileError(SimError):
 
 def python_version() -> str:
     return f"{sys.version_info.major}.{sys.version_info.minor}"
-
-
-def _dumps(d: dict[str, Any]) -> str:
-    return json.dumps(d, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def _compact_encoder() -> Callable[[dict[str, Any]], str]:
-    """`_dumps`, without building a JSONEncoder and a C encoder for every line (what json.dumps does per call).
-
-    The C encoder is the one `json.dumps` itself uses for these options; it is made once, without the
-    circular-reference check (event payloads are trees). A value it cannot encode (or a cycle) falls back
-    to `_dumps`, which raises the usual error.
-    """
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:
-        return _dumps
-    fail = json.JSONEncoder().default
-    encoder = make(None, fail, json.encoder.encode_basestring, None, ":", ",", False, False, False)
-
-    def encode(d: dict[str, Any]) -> str:
-        try:
-            return "".join(encoder(d, 0))
-        except (TypeError, ValueError, RecursionError):
-            return _dumps(d)
-
-    return encode
-
-
-_encode_dict = _compact_encoder()
-
-
-def encode_event(event: Event) -> str:
-    """One event as its canonical JSON line (no trailing newline)."""
-    return _encode_dict(event_to_dict(event))
 
 
 class Digest:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from models.frozen import builder
 from models.objects import object_from_dict
 
 EVENT_TYPES: dict[str, type[Event]] = {}
@@ -125,6 +126,7 @@ class _Decoder:
     objects: frozenset[str]
     enums: dict[str, type[Enum]]
     values: Callable[[dict[str, Any]], tuple[Any, ...]]  # the dict's values in field order (operator.itemgetter)
+    build: Callable[..., Event]  # `builder(cls)`
 
 
 _DECODERS: dict[type[Event], _Decoder] = {}
@@ -138,7 +140,8 @@ def _decoder(cls: type[Event]) -> _Decoder:
         keys = frozenset((*names, "type")) if "type" not in names else frozenset()
         getter = operator.itemgetter(*names)
         values = getter if len(names) > 1 else lambda d: (getter(d),)
-        found = _DECODERS[cls] = _Decoder(names, keys, frozenset(cls.OBJECT_FIELDS), _enum_fields(cls), values)
+        found = _DECODERS[cls] = _Decoder(names, keys, frozenset(cls.OBJECT_FIELDS), _enum_fields(cls), values,
+                                              builder(cls))
     return found
 
 
@@ -157,7 +160,7 @@ def event_from_dict(d: dict[str, Any]) -> Event:
     if not dec.objects and not dec.enums:
         plain = dec.values(d)
         if _SCALARS.issuperset(map(type, plain)):  # the common case: every value is its own decoded form
-            return cls(*plain)
+            return dec.build(*plain)
     values: list[Any] = []
     objects, enums, scalars = dec.objects, dec.enums, _SCALARS
     for n in dec.names:
@@ -168,7 +171,7 @@ def event_from_dict(d: dict[str, Any]) -> Event:
             values.append(enums[n](v))
         else:
             values.append(v if type(v) in scalars else _tupled(v))
-    return cls(*values)
+    return dec.build(*values)
 
 
 # A small set of run-level facts every log carries; the world parts define their own events elsewhere.

@@ -65,13 +65,11 @@ class ObjectMeta:
     owner_references: list[OwnerReference] = field(default_factory=list)
 
     def copy(self) -> ObjectMeta:
-        return ObjectMeta(
-            name=self.name, namespace=self.namespace, uid=self.uid, resource_version=self.resource_version,
-            generation=self.generation, creation_timestamp=self.creation_timestamp,
-            deletion_timestamp=self.deletion_timestamp, labels=dict(self.labels),
-            annotations=dict(self.annotations), finalizers=list(self.finalizers),
-            owner_references=list(self.owner_references),  # the entries are frozen: shared, not copied
-        )
+        # Positional, in field order (every cached read copies metadata; keywords cost a third more).
+        return ObjectMeta(self.name, self.namespace, self.uid, self.resource_version, self.generation,
+                          self.creation_timestamp, self.deletion_timestamp, dict(self.labels),
+                          dict(self.annotations), list(self.finalizers),
+                          list(self.owner_references))  # the entries are frozen: shared, not copied
 
     @property
     def terminating(self) -> bool:
@@ -178,17 +176,16 @@ class ComputeInstanceStatus:
     jobs: list[JobRecord] = field(default_factory=list)
 
     def copy(self) -> ComputeInstanceStatus:
-        return ComputeInstanceStatus(
-            phase=self.phase,
-            conditions=[Condition(c.type, c.status, c.reason, c.message, c.last_transition_time)
-                        for c in self.conditions],
-            virtual_machine_reference=(dict(self.virtual_machine_reference)
-                                       if self.virtual_machine_reference is not None else None),
-            tenant_reference=dict(self.tenant_reference) if self.tenant_reference is not None else None,
-            desired_config_version=self.desired_config_version,
-            reconciled_config_version=self.reconciled_config_version,
-            last_restarted_at=self.last_restarted_at,
-            jobs=list(self.jobs),  # JobRecord is frozen: sharing entries is safe
+        vm, tenant = self.virtual_machine_reference, self.tenant_reference
+        return ComputeInstanceStatus(  # positional, in field order
+            self.phase,
+            [Condition(c.type, c.status, c.reason, c.message, c.last_transition_time) for c in self.conditions],
+            dict(vm) if vm is not None else None,
+            dict(tenant) if tenant is not None else None,
+            self.desired_config_version,
+            self.reconciled_config_version,
+            self.last_restarted_at,
+            list(self.jobs),  # JobRecord is frozen: sharing entries is safe
         )
 
     def condition(self, type_: str) -> Condition | None:
@@ -281,12 +278,16 @@ class ComputeInstance:
                    ComputeInstanceStatus.from_dict(d.get("status", {})))
 
 
+_SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})  # `_json_copy` returns them as they are
+
+
 def _json_copy(value: Any) -> Any:
     """Deep copy of JSON-like data (dicts, lists, scalars), much cheaper than copy.deepcopy."""
+    scalars = _SCALARS
     if isinstance(value, dict):
-        return {k: _json_copy(v) for k, v in value.items()}
+        return {k: v if type(v) in scalars else _json_copy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_json_copy(v) for v in value]
+        return [v if type(v) in scalars else _json_copy(v) for v in value]
     return value
 
 

@@ -135,8 +135,16 @@ class JobRecord:
         return cls(job_id, job_type, float(timestamp), state, message, block)
 
     def with_changes(self, **changes: Any) -> JobRecord:
-        """Return a copy with the given fields replaced (``dataclasses.replace``)."""
-        return dataclasses.replace(self, **changes)
+        """Return a copy with the given fields replaced (``dataclasses.replace``, without its per-call field walk)."""
+        if not changes.keys() <= _JOB_RECORD_FIELDS:
+            return dataclasses.replace(self, **changes)  # raises the usual TypeError
+        get = changes.get
+        return JobRecord(get("job_id", self.job_id), get("type", self.type), get("timestamp", self.timestamp),
+                         get("state", self.state), get("message", self.message),
+                         get("block_deletion_on_failure", self.block_deletion_on_failure))
+
+
+_JOB_RECORD_FIELDS = frozenset(f.name for f in dataclasses.fields(JobRecord))
 
 
 def _require(d: Mapping[str, object], key: str) -> object:

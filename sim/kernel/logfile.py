@@ -54,6 +54,11 @@ class Digest:
         self._h.update((line + "\n").encode("utf-8"))
         self.count += 1
 
+    def add_raw(self, raw: str) -> None:
+        """`add_line` of a line read from a file, its newline still on: hashed as it is, without a copy."""
+        self._h.update(raw.encode("utf-8"))
+        self.count += 1
+
     def add(self, event: Event) -> None:
         self.add_line(encode_event(event))
 
@@ -196,20 +201,22 @@ def iter_log(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
 
 
 def _make_loads() -> Callable[[str], Any]:
-    """`json.loads` for one line of a log, calling the C scanner directly on the common case (a line that is
-    exactly one JSON value); anything else — whitespace around it, a BOM, invalid JSON — goes through
-    `json.loads`, which gives the usual result or error."""
+    """`json.loads` of a line read from a log, its newline still on (`raw`), of which it parses `raw[:-1]`.
+
+    The C scanner is called directly on the common case (the line is exactly one JSON value, then the
+    newline), without copying the line; anything else — whitespace around the value, a BOM, invalid JSON —
+    goes through `json.loads` of the line without its newline, which gives the usual result or error."""
     decoder = json.JSONDecoder()
     scan: Callable[[str, int], tuple[Any, int]] = decoder.scan_once  # type: ignore[attr-defined]  # set in __init__
     slow = json.loads
 
-    def loads(line: str) -> Any:
+    def loads(raw: str) -> Any:
         try:
-            value, end = scan(line, 0)
+            value, end = scan(raw, 0)
         except StopIteration:
-            return slow(line)
-        if end != len(line):
-            return slow(line)
+            return slow(raw[:-1])
+        if end != len(raw) - 1:
+            return slow(raw[:-1])
         return value
 
     return loads
@@ -252,12 +259,11 @@ class LogReader:
                 raise _err(p, lineno, "the last line is truncated (no newline at its end)",
                            "the run that wrote it was interrupted; re-run it to get a whole log",
                            rule="every line of a log ends with a newline")
-            line = raw[:-1]
             if header is None:
-                header = self.header = _parse_header(p, line)
+                header = self.header = _parse_header(p, raw[:-1])
                 continue
             try:
-                d = loads(line)
+                d = loads(raw)  # raw[:-1], the line without its newline
             except json.JSONDecodeError as exc:
                 raise _err(p, lineno, f"the line is not valid JSON ({exc.msg} at column {exc.colno})",
                            "the file was edited or damaged; re-create it from its seed") from exc
@@ -274,7 +280,7 @@ class LogReader:
             if event.seq != count:
                 raise _err(p, lineno, f"event seq {event.seq} where {count} was expected",
                            "the file was edited (lines removed or reordered); re-create it from its seed")
-            digest.add_line(line)
+            digest.add_raw(raw)  # = add_line(raw[:-1])
             count += 1
             self.count = count
             yield event

@@ -101,10 +101,14 @@ def _make_encoder(cls: type[Event]) -> EventEncoder:
 _ENCODERS: dict[type[Event], EventEncoder] = {}
 
 
-def encode_event(event: Event) -> str:
-    """One event as its canonical JSON line (no trailing newline)."""
-    cls = type(event)
+def encoder_for(cls: type[Event]) -> EventEncoder:
+    """The function that writes the line of an event of class `cls` (made on first use)."""
     encoder = _ENCODERS.get(cls)
     if encoder is None:
         encoder = _ENCODERS[cls] = _make_encoder(cls)
-    return encoder(event)
+    return encoder
+
+
+def encode_event(event: Event) -> str:
+    """One event as its canonical JSON line (no trailing newline)."""
+    return encoder_for(type(event))(event)

@@ -162,7 +162,8 @@ def _decoder(cls: type[Event]) -> _Decoder:
             else:
                 args.append(f"({v} if type({v}) in _d_scalars else _d_tupled({v}))")
         lines.append(f"    return _d_build({', '.join(args)})")
-        exec("\n".join(lines) + "\n", namespace)  # the source names only the class's own fields
+        # The source names only the class's own fields; the file name names the class (tracebacks, profiles).
+        exec(compile("\n".join(lines) + "\n", f"<decoder of {cls.__name__}>", "exec"), namespace)
         found = _DECODERS[cls] = _Decoder(names, keys, namespace["decode"])
     return found
 

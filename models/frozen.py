@@ -61,6 +61,7 @@ def _make_builder(cls: type[T]) -> Callable[..., T]:
     lines.append("    return _b_obj")
     namespace: dict[str, Any] = {"_b_new": object.__new__, "_b_cls": cls}
     namespace.update((f"_b_{i}", setter) for i, setter in enumerate(setters))
-    exec("\n".join(lines) + "\n", namespace)  # the source names only the class's own fields
+    # The source names only the class's own fields; the file name names the class (tracebacks, profiles).
+    exec(compile("\n".join(lines) + "\n", f"<builder of {cls.__name__}>", "exec"), namespace)
     build: Callable[..., T] = namespace["build"]
     return build

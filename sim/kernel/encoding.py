@@ -93,7 +93,9 @@ def _make_encoder(cls: type[Event]) -> EventEncoder:
     body = "".join(parts).replace("'", "\\'")
     source = "def encode(e):\n" + "\n".join(lines) + f"\n    return f'{body}}}}}'\n"
     namespace: dict[str, Any] = {"esc": esc, "frepr": float.__repr__, "value": _value}
-    exec(source, namespace)  # the source is built above from the class's field names only
+    # The source is built above from the class's field names only; its file name names the class, so
+    # tracebacks and profiles tell the encoders apart.
+    exec(compile(source, f"<line encoder of {cls.__name__}>", "exec"), namespace)
     encoder: EventEncoder = namespace["encode"]
     return encoder
 

@@ -187,20 +187,28 @@ def _parse_header(path: Path, line: str) -> LogHeader:
                      tool_version=str(h.get("tool_version", "")), python=str(h.get("python", "")))
 
 
-def iter_log(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
-    """Yield (line number, line) of a log file, raising LogFileError for a missing or unreadable file."""
-    p = Path(path)
+def _open_log(p: Path) -> TextIO:
+    """The log file open for reading, or LogFileError for a missing or unreadable file."""
     try:
-        fh = open(p, encoding="utf-8")  # noqa: SIM115
+        return open(p, encoding="utf-8")
     except FileNotFoundError as exc:
         raise _err(p, None, "no such file", "check the path (a log is written with --log FILE)") from exc
     except OSError as exc:
         raise _err(p, None, f"cannot read the file: {exc.strerror}", "check the path and its permissions") from exc
-    with fh:
+
+
+def _not_utf8(p: Path, exc: UnicodeDecodeError) -> LogFileError:
+    return _err(p, None, "the file is not UTF-8 text", "pass a log written by `python -m sim`")
+
+
+def iter_log(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
+    """Yield (line number, line) of a log file, raising LogFileError for a missing or unreadable file."""
+    p = Path(path)
+    with _open_log(p) as fh:
         try:
             yield from enumerate(fh, start=1)
         except UnicodeDecodeError as exc:
-            raise _err(p, None, "the file is not UTF-8 text", "pass a log written by `python -m sim`") from exc
+            raise _not_utf8(p, exc) from exc
 
 
 def _make_loads() -> Callable[[str], Any]:
@@ -254,39 +262,44 @@ class LogReader:
         lineno = 0
         count = 0
         loads = _loads
-        for lineno, raw in iter_log(p):
-            if footer is not None:
-                raise _err(p, lineno, "there is data after the footer line",
-                           "remove the extra lines or re-create the log")
-            if not raw.endswith("\n"):
-                raise _err(p, lineno, "the last line is truncated (no newline at its end)",
-                           "the run that wrote it was interrupted; re-run it to get a whole log",
-                           rule="every line of a log ends with a newline")
-            if header is None:
-                header = self.header = _parse_header(p, raw[:-1])
-                continue
+        # The file is read here rather than through `iter_log`: one generator less for every line.
+        with _open_log(p) as fh:
             try:
-                d = loads(raw)  # raw[:-1], the line without its newline
-            except json.JSONDecodeError as exc:
-                raise _err(p, lineno, f"the line is not valid JSON ({exc.msg} at column {exc.colno})",
-                           "the file was edited or damaged; re-create it from its seed") from exc
-            if not isinstance(d, dict):
-                raise _err(p, lineno, "the line is not a JSON object", "re-create the log from its seed")
-            if d.get("footer") is True:
-                footer, footer_line = d, lineno
-                continue
-            try:
-                event = event_from_dict(d)
-            except (EventDecodeError, TypeError, ValueError, KeyError) as exc:
-                raise _err(p, lineno, f"the line is not a valid event: {exc}",
-                           "the file was edited or written by another simulator version; re-create it") from exc
-            if event.seq != count:
-                raise _err(p, lineno, f"event seq {event.seq} where {count} was expected",
-                           "the file was edited (lines removed or reordered); re-create it from its seed")
-            digest.add_raw(raw)  # = add_line(raw[:-1])
-            count += 1
-            self.count = count
-            yield event
+                for lineno, raw in enumerate(fh, start=1):
+                    if footer is not None:
+                        raise _err(p, lineno, "there is data after the footer line",
+                                   "remove the extra lines or re-create the log")
+                    if not raw.endswith("\n"):
+                        raise _err(p, lineno, "the last line is truncated (no newline at its end)",
+                                   "the run that wrote it was interrupted; re-run it to get a whole log",
+                                   rule="every line of a log ends with a newline")
+                    if header is None:
+                        header = self.header = _parse_header(p, raw[:-1])
+                        continue
+                    try:
+                        d = loads(raw)  # raw[:-1], the line without its newline
+                    except json.JSONDecodeError as exc:
+                        raise _err(p, lineno, f"the line is not valid JSON ({exc.msg} at column {exc.colno})",
+                                   "the file was edited or damaged; re-create it from its seed") from exc
+                    if not isinstance(d, dict):
+                        raise _err(p, lineno, "the line is not a JSON object", "re-create the log from its seed")
+                    if d.get("footer") is True:
+                        footer, footer_line = d, lineno
+                        continue
+                    try:
+                        event = event_from_dict(d)
+                    except (EventDecodeError, TypeError, ValueError, KeyError) as exc:
+                        raise _err(p, lineno, f"the line is not a valid event: {exc}",
+                                   "the file was edited or written by another simulator version; re-create it") from exc
+                    if event.seq != count:
+                        raise _err(p, lineno, f"event seq {event.seq} where {count} was expected",
+                                   "the file was edited (lines removed or reordered); re-create it from its seed")
+                    digest.add_raw(raw)  # = add_line(raw[:-1])
+                    count += 1
+                    self.count = count
+                    yield event
+            except UnicodeDecodeError as exc:
+                raise _not_utf8(p, exc) from exc
         if header is None:
             raise _err(p, 1, "the file is empty", "pass a log written by `python -m sim ... --log FILE`")
         if footer is None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from models.frozen import builder
 from models.jobs import JobRecord
 from models.names import KIND_COMPUTE_INSTANCE
 from models.simtime import persist_time
@@ -44,8 +45,9 @@ class OwnerReference:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> OwnerReference:
-        return cls(kind=d["kind"], name=d["name"], uid=d["uid"], api_version=d.get("apiVersion", ""),
-                   controller=bool(d.get("controller", False)))
+        # A Tenant carries one reference per instance it serves: built through the slot setters, positionally.
+        return builder(cls)(d["kind"], d["name"], d["uid"], d.get("apiVersion", ""),
+                            bool(d.get("controller", False)))
 
 
 @dataclass(slots=True)

@@ -64,7 +64,7 @@ class Choice:
         stream, name, value = item
         if not isinstance(stream, str) or not isinstance(name, str) or not isinstance(value, int | float | bool):
             raise ValueError(f"a choice is [stream, name, value] with a numeric or boolean value, got {item!r}")
-        return cls(stream, name, value)
+        return builder(cls)(stream, name, value)  # a replayed tape has one per draw of the run
 
 
 _new_choice = builder(Choice)

@@ -13,7 +13,7 @@ from models.frozen import builder
 
 @dataclass(frozen=True, slots=True)
 class BuilderTestDefaulted(Event):
-    """A field with a default: built by calling the class."""
+    """A field with a default."""
 
     note: str = ""
 
@@ -51,8 +51,14 @@ def test_wrong_arguments_are_refused_as_by_the_class() -> None:
         builder(UserActed)(0, 0.0, "user", verb="create", instance="vm-1", params={}, extra=1)
 
 
-def test_classes_with_defaults_or_post_init_are_built_by_calling_them() -> None:
-    assert builder(BuilderTestDefaulted) is BuilderTestDefaulted
+def test_defaults_are_the_builder_s_parameter_defaults() -> None:
+    build = builder(BuilderTestDefaulted)
+    assert build is not BuilderTestDefaulted
+    assert build(0, 0.0, "a") == BuilderTestDefaulted(0, 0.0, "a")
+    assert build(0, 0.0, "a", note="n") == BuilderTestDefaulted(0, 0.0, "a", "n")
+
+
+def test_classes_with_post_init_are_built_by_calling_them() -> None:
     assert builder(BuilderTestChecked) is BuilderTestChecked
     with pytest.raises(ValueError, match="negative"):
         builder(BuilderTestChecked)(0, 0.0, "a", count=-1)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import functools
+import re
 from typing import Protocol
 
 from models.simtime import rfc3339
@@ -57,8 +59,14 @@ _SHORT_ESCAPES = {
 _HTML_ESCAPED = frozenset("<>&")
 
 
+# Every character `go_json_string` writes other than as itself: a text without any is quoted as it is.
+_NEEDS_ESCAPE = re.compile("[\x00-\x1f\"\\\\<>&\u2028\u2029\ud800-\udfff]")
+
+
 def go_json_string(text: str) -> str:
     """Return ``text`` as a quoted JSON string exactly as Go's ``json.Marshal`` writes it (HTML-safe)."""
+    if _NEEDS_ESCAPE.search(text) is None:
+        return '"' + text + '"'
     out: list[str] = ['"']
     for ch in text:
         code = ord(ch)
@@ -92,6 +100,22 @@ def spec_json(spec: SpecLike) -> str:
 
 def desired_config_version(spec: SpecLike) -> str:
     """Return the 16-digit lowercase hex FNV-1a-64 of the spec's Go JSON (``desiredConfigVersion``)."""
+    return _config_version(spec.template_id, spec.template_parameters, spec.restart_requested_at)
+
+
+class _Spec:
+    """The three hashed fields as a SpecLike, for the cached computation."""
+
+    __slots__ = ("restart_requested_at", "template_id", "template_parameters")
+
+    def __init__(self, template_id: str, template_parameters: str, restart_requested_at: float | None) -> None:
+        self.template_id, self.template_parameters = template_id, template_parameters
+        self.restart_requested_at = restart_requested_at
+
+
+@functools.lru_cache(maxsize=4096, typed=True)  # a pure function of the three values; every reconcile asks
+def _config_version(template_id: str, template_parameters: str, restart_requested_at: float | None) -> str:
+    spec = _Spec(template_id, template_parameters, restart_requested_at)
     return f"{fnv1a_64(spec_json(spec).encode('utf-8')):016x}"
 
 

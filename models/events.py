@@ -8,13 +8,13 @@ a class names in ``OBJECT_FIELDS`` — API objects (anything with ``to_dict``), 
 from __future__ import annotations
 
 import dataclasses
-import operator
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from models.frozen import builder
 from models.objects import object_from_dict
 
 EVENT_TYPES: dict[str, type[Event]] = {}
@@ -50,21 +50,22 @@ class Event:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)[3:]}
 
 
+# Values that are their own JSON form: `_plain` returns them unchanged, so the hot paths skip the call.
+# Exact types only (a StrEnum or IntEnum member is a subclass and still goes through `_plain`).
+_SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
+    scalars = _SCALARS
     if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
+        return [v if type(v) in scalars else _plain(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {k if type(k) is str else str(k): v if type(v) in scalars else _plain(v) for k, v in value.items()}
     if hasattr(value, "to_dict"):
         return value.to_dict()
     return value
-
-
-# Values that are their own JSON form: `_plain` returns them unchanged, so the hot path skips the call.
-# Exact types only (a StrEnum or IntEnum member is a subclass and still goes through `_plain`).
-_SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
 _PAYLOAD_NAMES: dict[type[Event], tuple[str, ...]] = {}
 
 
@@ -88,10 +89,11 @@ def event_to_dict(event: Event) -> dict[str, Any]:
 
 
 def _tupled(value: Any) -> Any:
+    scalars = _SCALARS  # returned as they are: no call for them
     if isinstance(value, list):
-        return tuple(_tupled(v) for v in value)
+        return tuple([v if type(v) in scalars else _tupled(v) for v in value])
     if isinstance(value, dict):
-        return {k: _tupled(v) for k, v in value.items()}
+        return {k: v if type(v) in scalars else _tupled(v) for k, v in value.items()}
     return value
 
 
@@ -117,27 +119,52 @@ class EventDecodeError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class _Decoder:
-    """What decoding needs of one event class, worked out once: field names, object and enum fields."""
+    """What decoding needs of one event class, worked out once: field names, valid keys, a decoding function."""
 
     names: tuple[str, ...]
     keys: frozenset[str]  # the names and "type": exactly the keys of a valid dict
-    objects: frozenset[str]
-    enums: dict[str, type[Enum]]
-    values: Callable[[dict[str, Any]], tuple[Any, ...]]  # the dict's values in field order (operator.itemgetter)
+    decode: Callable[[dict[str, Any]], Event]  # a dict with exactly `keys` -> the event
 
 
 _DECODERS: dict[type[Event], _Decoder] = {}
 
 
+def _object_value(v: Any) -> Any:
+    """An OBJECT_FIELDS value: an API object, a sequence of them, or None."""
+    if v is None:
+        return None
+    return object_from_dict(v) if isinstance(v, dict) else tuple(object_from_dict(o) for o in v)
+
+
 def _decoder(cls: type[Event]) -> _Decoder:
+    """Each class gets a function that reads its fields from the dict and builds the event positionally.
+
+    Per field: an OBJECT_FIELDS value is rebuilt as API objects, an enum-annotated one as its enum (None
+    stays None), any other value is kept if it is an exact scalar and otherwise made hashable (lists become
+    tuples) — as the field-by-field loop this replaces did, without looking the kind of each field up."""
     found = _DECODERS.get(cls)
     if found is None:
         names = tuple(f.name for f in dataclasses.fields(cls))
         # A field named "type" could never be given (the key names the class): no dict matches `keys` then.
         keys = frozenset((*names, "type")) if "type" not in names else frozenset()
-        getter = operator.itemgetter(*names)
-        values = getter if len(names) > 1 else lambda d: (getter(d),)
-        found = _DECODERS[cls] = _Decoder(names, keys, frozenset(cls.OBJECT_FIELDS), _enum_fields(cls), values)
+        objects, enums = frozenset(cls.OBJECT_FIELDS), _enum_fields(cls)
+        namespace: dict[str, Any] = {"_d_build": builder(cls), "_d_object": _object_value, "_d_tupled": _tupled,
+                                     "_d_scalars": _SCALARS}
+        lines, args = ["def decode(d):"], []
+        for i, name in enumerate(names):
+            v = f"_d_{i}"
+            lines.append(f"    {v} = d[{name!r}]")
+            if name in objects:
+                args.append(f"_d_object({v})")
+            elif name in enums:
+                namespace[f"_d_enum_{i}"] = enums[name]
+                args.append(f"(None if {v} is None else _d_enum_{i}({v}))")
+            else:
+                args.append(f"({v} if type({v}) in _d_scalars else _d_tupled({v}))")
+        lines.append(f"    return _d_build({', '.join(args)})")
+        # The source names only the class's own fields; the file name names the class (tracebacks, profiles).
+        exec(compile("\n".join(lines) + "\n", f"<decoder of {cls.__name__}>", "exec"), namespace)
+        found = _DECODERS[cls] = _Decoder(names, keys, namespace["decode"])
     return found
 
 
@@ -153,21 +180,7 @@ def event_from_dict(d: dict[str, Any]) -> Event:
         missing = [n for n in dec.names if n not in given]
         extra = sorted(given - set(dec.names))
         raise EventDecodeError(f"event {type_name}: missing fields {missing}, unexpected fields {extra}")
-    if not dec.objects and not dec.enums:
-        plain = dec.values(d)
-        if _SCALARS.issuperset(map(type, plain)):  # the common case: every value is its own decoded form
-            return cls(*plain)
-    values: list[Any] = []
-    objects, enums, scalars = dec.objects, dec.enums, _SCALARS
-    for n in dec.names:
-        v = d[n]
-        if n in objects and v is not None:
-            values.append(object_from_dict(v) if isinstance(v, dict) else tuple(object_from_dict(o) for o in v))
-        elif n in enums and v is not None:
-            values.append(enums[n](v))
-        else:
-            values.append(v if type(v) in scalars else _tupled(v))
-    return cls(*values)
+    return dec.decode(d)
 
 
 # A small set of run-level facts every log carries; the world parts define their own events elsewhere.

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from models.frozen import builder
+
 __all__ = [
     "DEFAULT_MAX_JOB_HISTORY",
     "EDA_JOB_ID_PREFIX",
@@ -132,11 +134,20 @@ class JobRecord:
         block = d.get("blockDeletionOnFailure", False)
         if not isinstance(block, bool):
             raise ValueError(f"blockDeletionOnFailure must be a bool, got {block!r}")
-        return cls(job_id, job_type, float(timestamp), state, message, block)
+        return builder(cls)(job_id, job_type, float(timestamp), state, message, block)
 
     def with_changes(self, **changes: Any) -> JobRecord:
-        """Return a copy with the given fields replaced (``dataclasses.replace``)."""
-        return dataclasses.replace(self, **changes)
+        """Return a copy with the given fields replaced (``dataclasses.replace``, without its per-call field walk)."""
+        if not changes.keys() <= _JOB_RECORD_FIELDS:
+            return dataclasses.replace(self, **changes)  # raises the usual TypeError
+        get = changes.get
+        return _new_job_record(get("job_id", self.job_id), get("type", self.type), get("timestamp", self.timestamp),
+                         get("state", self.state), get("message", self.message),
+                         get("block_deletion_on_failure", self.block_deletion_on_failure))
+
+
+_JOB_RECORD_FIELDS = frozenset(f.name for f in dataclasses.fields(JobRecord))
+_new_job_record = builder(JobRecord)
 
 
 def _require(d: Mapping[str, object], key: str) -> object:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from models.frozen import builder
 from models.jobs import JobRecord
 from models.names import KIND_COMPUTE_INSTANCE
 from models.simtime import persist_time
@@ -44,8 +45,9 @@ class OwnerReference:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> OwnerReference:
-        return cls(kind=d["kind"], name=d["name"], uid=d["uid"], api_version=d.get("apiVersion", ""),
-                   controller=bool(d.get("controller", False)))
+        # A Tenant carries one reference per instance it serves: built through the slot setters, positionally.
+        return builder(cls)(d["kind"], d["name"], d["uid"], d.get("apiVersion", ""),
+                            bool(d.get("controller", False)))
 
 
 @dataclass(slots=True)
@@ -65,13 +67,11 @@ class ObjectMeta:
     owner_references: list[OwnerReference] = field(default_factory=list)
 
     def copy(self) -> ObjectMeta:
-        return ObjectMeta(
-            name=self.name, namespace=self.namespace, uid=self.uid, resource_version=self.resource_version,
-            generation=self.generation, creation_timestamp=self.creation_timestamp,
-            deletion_timestamp=self.deletion_timestamp, labels=dict(self.labels),
-            annotations=dict(self.annotations), finalizers=list(self.finalizers),
-            owner_references=list(self.owner_references),  # the entries are frozen: shared, not copied
-        )
+        # Positional, in field order (every cached read copies metadata; keywords cost a third more).
+        return ObjectMeta(self.name, self.namespace, self.uid, self.resource_version, self.generation,
+                          self.creation_timestamp, self.deletion_timestamp, dict(self.labels),
+                          dict(self.annotations), list(self.finalizers),
+                          list(self.owner_references))  # the entries are frozen: shared, not copied
 
     @property
     def terminating(self) -> bool:
@@ -116,6 +116,7 @@ class KubeObject(Protocol):
     def spec_dict(self) -> JsonDict: ...
     def status_dict(self) -> JsonDict: ...
     def with_status_of(self, other: KubeObject) -> KubeObject: ...
+    def with_persisted_status_of(self, other: KubeObject) -> KubeObject: ...
     def persisted(self) -> KubeObject: ...
     def without_status(self) -> KubeObject: ...
 
@@ -178,17 +179,16 @@ class ComputeInstanceStatus:
     jobs: list[JobRecord] = field(default_factory=list)
 
     def copy(self) -> ComputeInstanceStatus:
-        return ComputeInstanceStatus(
-            phase=self.phase,
-            conditions=[Condition(c.type, c.status, c.reason, c.message, c.last_transition_time)
-                        for c in self.conditions],
-            virtual_machine_reference=(dict(self.virtual_machine_reference)
-                                       if self.virtual_machine_reference is not None else None),
-            tenant_reference=dict(self.tenant_reference) if self.tenant_reference is not None else None,
-            desired_config_version=self.desired_config_version,
-            reconciled_config_version=self.reconciled_config_version,
-            last_restarted_at=self.last_restarted_at,
-            jobs=list(self.jobs),  # JobRecord is frozen: sharing entries is safe
+        vm, tenant = self.virtual_machine_reference, self.tenant_reference
+        return ComputeInstanceStatus(  # positional, in field order
+            self.phase,
+            [Condition(c.type, c.status, c.reason, c.message, c.last_transition_time) for c in self.conditions],
+            dict(vm) if vm is not None else None,
+            dict(tenant) if tenant is not None else None,
+            self.desired_config_version,
+            self.reconciled_config_version,
+            self.last_restarted_at,
+            list(self.jobs),  # JobRecord is frozen: sharing entries is safe
         )
 
     def condition(self, type_: str) -> Condition | None:
@@ -262,6 +262,14 @@ class ComputeInstance:
         assert isinstance(other, ComputeInstance), "status can only be taken from an object of the same kind"
         return ComputeInstance(self.metadata.copy(), self.spec.copy(), other.status.copy(), self.kind)
 
+    def with_persisted_status_of(self, other: KubeObject) -> ComputeInstance:
+        """`with_status_of(other).persisted()` with one copy of each part instead of two."""
+        assert isinstance(other, ComputeInstance), "status can only be taken from an object of the same kind"
+        out = ComputeInstance(self.metadata.copy(), self.spec.copy(), other.status.persisted(), self.kind)
+        if out.spec.restart_requested_at is not None:  # as `persisted` does
+            out.spec.restart_requested_at = persist_time(out.spec.restart_requested_at)
+        return out
+
     def persisted(self) -> ComputeInstance:
         out = ComputeInstance(self.metadata.copy(), self.spec.copy(), self.status.persisted(), self.kind)
         if out.spec.restart_requested_at is not None:  # metav1.Time: whole seconds once stored
@@ -281,12 +289,16 @@ class ComputeInstance:
                    ComputeInstanceStatus.from_dict(d.get("status", {})))
 
 
+_SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})  # `_json_copy` returns them as they are
+
+
 def _json_copy(value: Any) -> Any:
     """Deep copy of JSON-like data (dicts, lists, scalars), much cheaper than copy.deepcopy."""
+    scalars = _SCALARS
     if isinstance(value, dict):
-        return {k: _json_copy(v) for k, v in value.items()}
+        return {k: v if type(v) in scalars else _json_copy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_json_copy(v) for v in value]
+        return [v if type(v) in scalars else _json_copy(v) for v in value]
     return value
 
 
@@ -310,6 +322,10 @@ class GenericObject:
 
     def with_status_of(self, other: KubeObject) -> GenericObject:
         return GenericObject(self.kind, self.metadata.copy(), _json_copy(self.spec), _json_copy(other.status_dict()))
+
+    def with_persisted_status_of(self, other: KubeObject) -> GenericObject:
+        """`with_status_of(other).persisted()`: a generic object is stored as it is, so one copy is enough."""
+        return self.with_status_of(other)
 
     def persisted(self) -> GenericObject:
         return self.deepcopy()

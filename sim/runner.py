@@ -90,7 +90,7 @@ def run_scenario(name_or_path_or_scenario: str | os.PathLike[str] | Scenario, *,
     checks, projections = CheckRun(), new_projections()
     log = world.kernel.log
     subscribe_projections(log, projections)
-    log.subscribe(checks.apply)
+    log.subscribe_router(checks)  # the checkers' handlers are called by the log directly
     writer = _writer(log_path, scenario, seed, spec, overrides, overwrite)
     digest = Digest()
     log.subscribe(writer.write if writer is not None else digest.add)

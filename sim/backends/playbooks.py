@@ -258,7 +258,8 @@ class Playbooks:
         last_error = ""
         while True:
             try:
-                vm = yield from run.client.get(KIND_VIRTUAL_MACHINE, run.tenant_namespace, run.name)
+                # read-only: vm_ready only looks at the status, so the stored object is not copied
+                vm = yield from run.client.get(KIND_VIRTUAL_MACHINE, run.tenant_namespace, run.name, read_only=True)
                 done = vm_ready(vm) and not until_gone
             except NotFound:
                 done = until_gone

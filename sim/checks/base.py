@@ -125,6 +125,14 @@ class CheckRun:
         for handler in handlers:
             handler(event)
 
+    def handlers_for(self, cls: type[Event]) -> tuple[EventHandler, ...]:
+        """What `apply` calls for an event of class `cls`: a live log subscribes the run with
+        `subscribe_router` and calls these itself (the checkers must not change during the run)."""
+        handlers = self._table.get(cls)
+        if handlers is None or self._built_for != len(self.checkers):
+            handlers = self._handlers(cls)
+        return handlers
+
     def _handlers(self, cls: type[Event]) -> tuple[EventHandler, ...]:
         if self._built_for != len(self.checkers):  # checkers were added: start the table again
             self._table.clear()

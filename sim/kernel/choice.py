@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
+from models.frozen import builder
 from sim.kernel.errors import SimError
 
 T = TypeVar("T")
@@ -63,7 +64,10 @@ class Choice:
         stream, name, value = item
         if not isinstance(stream, str) or not isinstance(name, str) or not isinstance(value, int | float | bool):
             raise ValueError(f"a choice is [stream, name, value] with a numeric or boolean value, got {item!r}")
-        return cls(stream, name, value)
+        return builder(cls)(stream, name, value)  # a replayed tape has one per draw of the run
+
+
+_new_choice = builder(Choice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +167,7 @@ class ChoiceSource(ABC):
     def _logged(self, stream: str, name: str, domain: Domain) -> Value:
         value = self._draw(stream, name, domain)
         if self._record:
-            self.tape.append(Choice(stream, name, value))
+            self.tape.append(_new_choice(stream, name, value))
         return value
 
     @abstractmethod
@@ -196,6 +200,20 @@ class SeededChoiceSource(ChoiceSource):
 
     def _draw(self, stream: str, name: str, domain: Domain) -> Value:
         return _from_unit(self._rng(stream).random(), domain)
+
+    def uniform(self, stream: str, name: str, lo: float, hi: float) -> float:
+        """`ChoiceSource.uniform` without building the Domain: the same draw, value and tape entry.
+
+        Every duration of a run is a uniform draw; a subclass that overrides `_draw` gets the general path."""
+        if hi <= lo:
+            return lo
+        if type(self)._draw is not SeededChoiceSource._draw:
+            return super().uniform(stream, name, lo, hi)
+        rng = self._streams.get(stream) or self._rng(stream)
+        value = lo + (hi - lo) * rng.random()  # `_from_unit` of a float domain
+        if self._record:
+            self.tape.append(_new_choice(stream, name, value))
+        return float(value)
 
 
 class RecordedChoiceSource(ChoiceSource):

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 import simpy
 
 from models.events import Event
+from models.frozen import builder
 from sim.kernel.choice import ChoiceSource
 from sim.kernel.log import EventLog
 
@@ -28,6 +29,6 @@ class Kernel:
 
     def record(self, cls: type[E], actor: str, **fields: Any) -> E:
         """Build the event `cls` stamped with the next sequence number, now and `actor`, and append it."""
-        event = cls(self.log.count, float(self.env.now), actor, **fields)
+        event = builder(cls)(self.log.count, float(self.env.now), actor, **fields)
         self.log.append(event)
         return event

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from models.events import Event
 
 E = TypeVar("E", bound=Event)
-Handler = Callable[[Any], None]
+Handler = Callable[[Any], object]
+
+
+class Router(Protocol):
+    """A subscriber that says, per event class, which functions to call (e.g. the checkers of a run)."""
+
+    def handlers_for(self, cls: type[Event]) -> tuple[Handler, ...]: ...
 
 
 class EventLog:
@@ -27,7 +33,7 @@ class EventLog:
         self.events: list[Event] = []
         self.count = 0
         self._by_type: dict[type[Event], list[Handler]] = {}
-        self._all: list[Handler] = []
+        self._all: list[Handler | Router] = []  # catch-all handlers and routers, in subscription order
         self._dispatch: dict[type[Event], tuple[Handler, ...]] = {}
 
     def subscribe(self, handler: Handler, *types: type[Event]) -> None:
@@ -38,9 +44,22 @@ class EventLog:
             self._by_type.setdefault(t, []).append(handler)
         self._dispatch.clear()
 
+    def subscribe_router(self, router: Router) -> None:
+        """Like a catch-all `subscribe`, but the log calls `router.handlers_for(cls)` for an event of class
+        `cls` directly (asked once per class): no call through the router for every event. The router's
+        answer for a class must not change after its first event of that class."""
+        self._all.append(router)
+        self._dispatch.clear()
+
     def _handlers(self, cls: type[Event]) -> tuple[Handler, ...]:
-        handlers = self._dispatch[cls] = (*self._by_type.get(cls, ()), *self._all)
-        return handlers
+        handlers: list[Handler] = list(self._by_type.get(cls, ()))
+        for entry in self._all:
+            if callable(entry):
+                handlers.append(entry)
+            else:
+                handlers.extend(entry.handlers_for(cls))
+        self._dispatch[cls] = found = tuple(handlers)
+        return found
 
     def next_seq(self) -> int:
         return self.count

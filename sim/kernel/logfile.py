@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from models.events import Event, EventDecodeError, event_from_dict, event_to_dict
+from models.events import Event, EventDecodeError, event_from_dict
 from sim.kernel.choice import Choice
+from sim.kernel.encoding import encode_event as encode_event
+from sim.kernel.encoding import encoder_for
 from sim.kernel.errors import SimError
 
 LOG_MAGIC = "osac-provisioning-sim"
@@ -42,40 +44,6 @@ def python_version() -> str:
     return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
-def _dumps(d: dict[str, Any]) -> str:
-    return json.dumps(d, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def _compact_encoder() -> Callable[[dict[str, Any]], str]:
-    """`_dumps`, without building a JSONEncoder and a C encoder for every line (what json.dumps does per call).
-
-    The C encoder is the one `json.dumps` itself uses for these options; it is made once, without the
-    circular-reference check (event payloads are trees). A value it cannot encode (or a cycle) falls back
-    to `_dumps`, which raises the usual error.
-    """
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:
-        return _dumps
-    fail = json.JSONEncoder().default
-    encoder = make(None, fail, json.encoder.encode_basestring, None, ":", ",", False, False, False)
-
-    def encode(d: dict[str, Any]) -> str:
-        try:
-            return "".join(encoder(d, 0))
-        except (TypeError, ValueError, RecursionError):
-            return _dumps(d)
-
-    return encode
-
-
-_encode_dict = _compact_encoder()
-
-
-def encode_event(event: Event) -> str:
-    """One event as its canonical JSON line (no trailing newline)."""
-    return _encode_dict(event_to_dict(event))
-
-
 class Digest:
     """Running SHA-256 over canonical event lines; the same run always gives the same hex digest."""
 
@@ -87,8 +55,15 @@ class Digest:
         self._h.update((line + "\n").encode("utf-8"))
         self.count += 1
 
+    def add_raw(self, raw: str) -> None:
+        """`add_line` of a line read from a file, its newline still on: hashed as it is, without a copy."""
+        self._h.update(raw.encode("utf-8"))
+        self.count += 1
+
     def add(self, event: Event) -> None:
-        self.add_line(encode_event(event))
+        """`add_line(encode_event(event))`, in one call: every event of a run passes here."""
+        self._h.update((encoder_for(type(event))(event) + "\n").encode("utf-8"))
+        self.count += 1
 
     def hexdigest(self) -> str:
         return self._h.hexdigest()
@@ -212,37 +187,47 @@ def _parse_header(path: Path, line: str) -> LogHeader:
                      tool_version=str(h.get("tool_version", "")), python=str(h.get("python", "")))
 
 
-def iter_log(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
-    """Yield (line number, line) of a log file, raising LogFileError for a missing or unreadable file."""
-    p = Path(path)
+def _open_log(p: Path) -> TextIO:
+    """The log file open for reading, or LogFileError for a missing or unreadable file."""
     try:
-        fh = open(p, encoding="utf-8")  # noqa: SIM115
+        return open(p, encoding="utf-8")
     except FileNotFoundError as exc:
         raise _err(p, None, "no such file", "check the path (a log is written with --log FILE)") from exc
     except OSError as exc:
         raise _err(p, None, f"cannot read the file: {exc.strerror}", "check the path and its permissions") from exc
-    with fh:
+
+
+def _not_utf8(p: Path, exc: UnicodeDecodeError) -> LogFileError:
+    return _err(p, None, "the file is not UTF-8 text", "pass a log written by `python -m sim`")
+
+
+def iter_log(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
+    """Yield (line number, line) of a log file, raising LogFileError for a missing or unreadable file."""
+    p = Path(path)
+    with _open_log(p) as fh:
         try:
             yield from enumerate(fh, start=1)
         except UnicodeDecodeError as exc:
-            raise _err(p, None, "the file is not UTF-8 text", "pass a log written by `python -m sim`") from exc
+            raise _not_utf8(p, exc) from exc
 
 
 def _make_loads() -> Callable[[str], Any]:
-    """`json.loads` for one line of a log, calling the C scanner directly on the common case (a line that is
-    exactly one JSON value); anything else — whitespace around it, a BOM, invalid JSON — goes through
-    `json.loads`, which gives the usual result or error."""
+    """`json.loads` of a line read from a log, its newline still on (`raw`), of which it parses `raw[:-1]`.
+
+    The C scanner is called directly on the common case (the line is exactly one JSON value, then the
+    newline), without copying the line; anything else — whitespace around the value, a BOM, invalid JSON —
+    goes through `json.loads` of the line without its newline, which gives the usual result or error."""
     decoder = json.JSONDecoder()
     scan: Callable[[str, int], tuple[Any, int]] = decoder.scan_once  # type: ignore[attr-defined]  # set in __init__
     slow = json.loads
 
-    def loads(line: str) -> Any:
+    def loads(raw: str) -> Any:
         try:
-            value, end = scan(line, 0)
+            value, end = scan(raw, 0)
         except StopIteration:
-            return slow(line)
-        if end != len(line):
-            return slow(line)
+            return slow(raw[:-1])
+        if end != len(raw) - 1:
+            return slow(raw[:-1])
         return value
 
     return loads
@@ -277,40 +262,44 @@ class LogReader:
         lineno = 0
         count = 0
         loads = _loads
-        for lineno, raw in iter_log(p):
-            if footer is not None:
-                raise _err(p, lineno, "there is data after the footer line",
-                           "remove the extra lines or re-create the log")
-            if not raw.endswith("\n"):
-                raise _err(p, lineno, "the last line is truncated (no newline at its end)",
-                           "the run that wrote it was interrupted; re-run it to get a whole log",
-                           rule="every line of a log ends with a newline")
-            line = raw[:-1]
-            if header is None:
-                header = self.header = _parse_header(p, line)
-                continue
+        # The file is read here rather than through `iter_log`: one generator less for every line.
+        with _open_log(p) as fh:
             try:
-                d = loads(line)
-            except json.JSONDecodeError as exc:
-                raise _err(p, lineno, f"the line is not valid JSON ({exc.msg} at column {exc.colno})",
-                           "the file was edited or damaged; re-create it from its seed") from exc
-            if not isinstance(d, dict):
-                raise _err(p, lineno, "the line is not a JSON object", "re-create the log from its seed")
-            if d.get("footer") is True:
-                footer, footer_line = d, lineno
-                continue
-            try:
-                event = event_from_dict(d)
-            except (EventDecodeError, TypeError, ValueError, KeyError) as exc:
-                raise _err(p, lineno, f"the line is not a valid event: {exc}",
-                           "the file was edited or written by another simulator version; re-create it") from exc
-            if event.seq != count:
-                raise _err(p, lineno, f"event seq {event.seq} where {count} was expected",
-                           "the file was edited (lines removed or reordered); re-create it from its seed")
-            digest.add_line(line)
-            count += 1
-            self.count = count
-            yield event
+                for lineno, raw in enumerate(fh, start=1):
+                    if footer is not None:
+                        raise _err(p, lineno, "there is data after the footer line",
+                                   "remove the extra lines or re-create the log")
+                    if not raw.endswith("\n"):
+                        raise _err(p, lineno, "the last line is truncated (no newline at its end)",
+                                   "the run that wrote it was interrupted; re-run it to get a whole log",
+                                   rule="every line of a log ends with a newline")
+                    if header is None:
+                        header = self.header = _parse_header(p, raw[:-1])
+                        continue
+                    try:
+                        d = loads(raw)  # raw[:-1], the line without its newline
+                    except json.JSONDecodeError as exc:
+                        raise _err(p, lineno, f"the line is not valid JSON ({exc.msg} at column {exc.colno})",
+                                   "the file was edited or damaged; re-create it from its seed") from exc
+                    if not isinstance(d, dict):
+                        raise _err(p, lineno, "the line is not a JSON object", "re-create the log from its seed")
+                    if d.get("footer") is True:
+                        footer, footer_line = d, lineno
+                        continue
+                    try:
+                        event = event_from_dict(d)
+                    except (EventDecodeError, TypeError, ValueError, KeyError) as exc:
+                        raise _err(p, lineno, f"the line is not a valid event: {exc}",
+                                   "the file was edited or written by another simulator version; re-create it") from exc
+                    if event.seq != count:
+                        raise _err(p, lineno, f"event seq {event.seq} where {count} was expected",
+                                   "the file was edited (lines removed or reordered); re-create it from its seed")
+                    digest.add_raw(raw)  # = add_line(raw[:-1])
+                    count += 1
+                    self.count = count
+                    yield event
+            except UnicodeDecodeError as exc:
+                raise _not_utf8(p, exc) from exc
         if header is None:
             raise _err(p, 1, "the file is empty", "pass a log written by `python -m sim ... --log FILE`")
         if footer is None:

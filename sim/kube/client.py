@@ -113,9 +113,11 @@ class ApiClient:
         raise ApiTimeout(f"{verb} {key[0]} {key[2]}: context deadline exceeded")
 
     # -- the verbs -------------------------------------------------------------------------------
-    def get(self, kind: str, namespace: str, name: str) -> Gen[KubeObject]:
+    def get(self, kind: str, namespace: str, name: str, *, read_only: bool = False) -> Gen[KubeObject]:
+        """Read an object; `read_only=True` promises not to change it (no copy is made: see ApiServer.get)."""
         return self._call("get", (kind, namespace, name),
-                          lambda: self.server.get(kind, namespace, name, actor=self.actor), write=False)
+                          lambda: self.server.get(kind, namespace, name, actor=self.actor, read_only=read_only),
+                          write=False)
 
     def list(self, kind: str, namespace: str = "", labels: Mapping[str, str] | None = None) -> Gen[list[KubeObject]]:
         return self._call("list", (kind, namespace, ""),

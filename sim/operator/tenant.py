@@ -31,9 +31,12 @@ def set_owner_reference(owner: ComputeInstance, obj: GenericObject) -> None:
     ref = OwnerReference(kind=owner.kind, name=owner.metadata.name, uid=owner.metadata.uid,
                          api_version=API_VERSION, controller=False)
     refs = obj.metadata.owner_references
+    group = _api_group(ref.api_version)
     for index, existing in enumerate(refs):
-        same = (_api_group(existing.api_version) == _api_group(ref.api_version)
-                and existing.kind == ref.kind and existing.name == ref.name)
+        # name and kind first: a Tenant of many instances has as many references, and the group is the
+        # costly part (the same three comparisons, only in a cheaper order)
+        same = (existing.name == ref.name and existing.kind == ref.kind
+                and _api_group(existing.api_version) == group)
         if same:
             refs[index] = ref
             return
@@ -65,7 +68,7 @@ class TenantSteps(ReconcilerBase):
             return created
         mutated = existing.deepcopy()
         self.mutate_tenant(mutated, instance, tenant_name)
-        if mutated.to_dict() == existing.to_dict():
+        if mutated == existing:  # dataclass equality: what comparing their to_dict() forms would answer
             return existing
         yield log("Updating tenant", tenant=key[0])
         updated: GenericObject = yield Update(mutated)

@@ -28,6 +28,32 @@ def test_subscribers_for_an_event_type_run_before_catch_all_subscribers() -> Non
     assert calls == ["note-1 Note", "note-2 Note", "all-1 Note", "all-2 Note"]
 
 
+class _NotesOnly:
+    """A router: two handlers for Note, none for anything else."""
+
+    def __init__(self, calls: list[str]) -> None:
+        self.calls = calls
+
+    def handlers_for(self, cls: type[Event]) -> tuple[Any, ...]:
+        if cls is not Note:
+            return ()
+        return (lambda e: self.calls.append("router-a"), lambda e: self.calls.append("router-b"))
+
+
+def test_a_router_s_handlers_run_in_its_place_among_the_catch_all_subscribers() -> None:
+    log = EventLog()
+    calls: list[str] = []
+    log.subscribe(lambda e: calls.append("all-1"))
+    log.subscribe_router(_NotesOnly(calls))
+    log.subscribe(lambda e: calls.append("all-2"))
+    log.subscribe(lambda e: calls.append("note"), Note)
+
+    log.append(Note(0, 0.0, "driver", text="hello"))
+    log.append(RunFinished(1, 0.0, "driver", reason="done"))
+
+    assert calls == ["note", "all-1", "router-a", "router-b", "all-2", "all-1", "all-2"]
+
+
 def test_a_subscriber_for_several_types_sees_each_of_them_and_nothing_else() -> None:
     log = EventLog()
     seen: list[Event] = []

@@ -6,7 +6,7 @@ from sim.checks.base import register_checker
 from sim.checks.common import at, subject
 from sim.checks.launches import LaunchChecker
 from sim.checks.quiescence import Quiescence
-from sim.checks.tracking import AapAnswers, BackendJob
+from sim.checks.tracking import AapAnswers, BackendJob, StatusWrites
 from sim.checks.unlearnable import unlearnable
 
 
@@ -28,7 +28,8 @@ class OneDeprovision(LaunchChecker):
         self._per_life: dict[tuple[str, str, int], list[BackendJob]] = {}
         self.answers = AapAnswers()
         self.quiet = Quiescence()
-        self.follow(self.answers, self.quiet)
+        self.writes = StatusWrites()
+        self.follow(self.answers, self.quiet, self.writes)
 
     def judge(self, job: BackendJob) -> None:
         if job.playbook != "delete":
@@ -47,7 +48,7 @@ class OneDeprovision(LaunchChecker):
             deletion = "whose deletion was never requested"
         removed = f", removed at {at(life.removed_t)}," if life.removed_t is not None else ""
         cause, shown = self.relaunch_cause(first, job)
-        lost = unlearnable(self.answers, self.quiet, first, job.launch_t)
+        lost = unlearnable(self.answers, self.quiet, self.writes, first, job.launch_t)
         text = (f"{job.describe()} is deprovision job number {len(launched)} for {subject(job.key)}{removed} "
                 f"{deletion}; the first was {first.describe()}. Two delete playbooks run against the same "
                 f"VirtualMachine and the same computeinstance-aap finalizer, and the operator follows at most one "

@@ -33,7 +33,7 @@ from sim.checks.base import register_checker
 from sim.checks.common import EventChecker, at, entries_text, entry_text, id_list
 from sim.checks.liveness import _HANDS_OFF as HANDS_OFF
 from sim.checks.quiescence import Quiescence
-from sim.checks.tracking import AapAnswers, AapLedger, BackendJob, Instances, Lifetime, Polls
+from sim.checks.tracking import AapAnswers, AapLedger, BackendJob, Instances, Lifetime, Polls, StatusWrites
 from sim.checks.unlearnable import unlearnable
 from sim.kube.events import ObjectRemoved, ObjectStored
 
@@ -68,8 +68,9 @@ class _RecordChecker(EventChecker):
         self.quiet = Quiescence()
         self.polls = Polls()
         self.answers = AapAnswers()
+        self.writes = StatusWrites()
         self.records: dict[tuple[str, str, int], _Recorded] = {}
-        self.follow(self.ledger, self.quiet, self.polls, self.answers)
+        self.follow(self.ledger, self.quiet, self.polls, self.answers, self.writes)
         self.route(ObjectStored, self._stored)
         self.route(ObjectRemoved, self._removed)
         self.route(AapJobLaunched, self._launched)
@@ -208,7 +209,7 @@ class JobsRecorded(_RecordChecker):
         """Why no controller could have learned of an API-launched job judged at `t` (`sim.checks.unlearnable`)."""
         removed = (life.removed_t, life.removed_seq) if life.removed_t is not None and life.removed_seq is not None \
             else None
-        return unlearnable(self.answers, self.quiet, job, t, removed)
+        return unlearnable(self.answers, self.quiet, self.writes, job, t, removed)
 
 
 @register_checker

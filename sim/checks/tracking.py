@@ -233,6 +233,24 @@ class AapLedger(Routed):
         return [j for j in self.by_instance.get(key, ()) if j.playbook == playbook]
 
 
+class StatusWrites(Routed):
+    """When each ComputeInstance's status was written (`update_status` stored), by namespace/name, oldest first."""
+
+    def __init__(self) -> None:
+        self.times: dict[Key, list[float]] = {}
+
+    def routes(self) -> Iterable[tuple[type[Event], Handler]]:
+        return ((ObjectStored, self.stored),)
+
+    def stored(self, e: ObjectStored) -> None:
+        if e.kind == KIND_COMPUTE_INSTANCE and e.verb == "update_status":
+            self.times.setdefault((e.namespace, e.name), []).append(e.t)
+
+    def any_between(self, key: Key, start_t: float, end_t: float) -> bool:
+        """Whether a status write of `key` was stored after `start_t` and up to `end_t`."""
+        return any(start_t < t <= end_t for t in self.times.get(key, ()))
+
+
 class Polls(Routed):
     """The operator's status polls of AAP jobs (`GET .../v2/jobs/<id>/`): how many, when last, and the last answer."""
 

@@ -3,8 +3,9 @@
 A controller learns a job's id from an answer naming it: the launch answer, a poll, a job-list lookup.
 That knowledge lives in process memory until a status write records it. It is lost when the launch
 answer is lost (the request timed out, or was answered with an error after AAP had launched the job), or
-when the process holding it crashes soon after it learned it (within one poll interval: a controller is
-given that long to record what it learned). After the loss the id can still be learned again from AAP's
+when the process holding it crashes before any status write of the instance went through (every write it
+tried failed: it had no chance to record it; a process that did write the status without the id chose not
+to record it). After the loss the id can still be learned again from AAP's
 job list — until AAP purges the job (or the object it belongs to is gone).
 
 So a job is *unlearnable* when its id was lost and, before it could be learned again, the job was purged
@@ -19,12 +20,12 @@ from __future__ import annotations
 
 from sim.checks.common import at
 from sim.checks.quiescence import Quiescence
-from sim.checks.tracking import AapAnswers, BackendJob
+from sim.checks.tracking import AapAnswers, BackendJob, StatusWrites
 
 __all__ = ["unlearnable"]
 
 
-def unlearnable(answers: AapAnswers, quiet: Quiescence, job: BackendJob, t: float,
+def unlearnable(answers: AapAnswers, quiet: Quiescence, writes: StatusWrites, job: BackendJob, t: float,
                 removed: tuple[float, int] | None = None) -> tuple[str, list[int]] | None:
     """Why no controller could have learned `job`'s id by `t`, and the events that show it; None if one could.
 
@@ -33,13 +34,13 @@ def unlearnable(answers: AapAnswers, quiet: Quiescence, job: BackendJob, t: floa
     if job.launched_by != "api":
         return None
     named = [n for n in answers.named_all.get(job.job_id, ()) if n <= t]
-    if named:  # the operator learned the id: lost only if its process crashed soon after, before recording it
+    if named:  # the operator learned the id: lost only if its process crashed before any status write went through
         crash = quiet.crash_after(named[-1])
-        if crash is None or crash[0] > t or crash[0] - named[-1] > quiet.poll_interval_s:
+        if crash is None or crash[0] > t or writes.any_between(job.key, named[-1], crash[0]):
             return None
         lost_t, lost_seq = crash
         how = (f"reached an operator process that crashed at {at(lost_t)}, {lost_t - named[-1]:.2f} s after it last "
-               "learned the id and before a status write recorded it")
+               "learned the id, before any status write of the instance went through")
     else:
         lost = answers.lost.get(job.job_id)
         if lost is None:

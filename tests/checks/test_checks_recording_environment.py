@@ -186,31 +186,36 @@ def test_a_duplicated_delivery_among_many_eda_jobs_is_named_and_attributed() -> 
     assert v.environment and fired.seq in v.events
 
 
-def learned_by_a_lookup_then_crash(log: Log, crash_t: float) -> tuple[int, int]:
-    """The launch answer is lost; a lookup lists 9000 at t=60; AAP purges it at t=65; the operator crashes."""
+def learned_by_a_lookup_then_crash(log: Log, *, wrote_status: bool) -> tuple[int, int]:
+    """The launch answer is lost; a lookup lists 9000 at t=60; AAP purges it at t=65; the operator crashes at 75,
+    having written vm-1's status (without the id) at t=70 or not at all."""
     log.manager_started(t=0.0)
     lost_launch(log)
     log.ended(9000, "failed", t=40.0)
     log.lookup_requested(2, t=59.0)
     log.answered(2, 200, {"count": 1, "results": [{"id": 9000, "status": "failed"}]}, t=60.0)
     purge = log.purged(9000, t=65.0)
-    crash = log.manager_crashed(t=crash_t)
-    log.manager_started(t=crash_t + 5.0)
+    if wrote_status:
+        log.stored(log.ci(), t=70.0)
+    crash = log.manager_crashed(t=75.0)
+    log.manager_started(t=80.0)
     return purge.seq, crash.seq
 
 
-def test_an_id_learned_by_a_lookup_and_lost_in_a_crash_soon_after_is_the_environments() -> None:
-    """The id lived 15 s in a process that crashed before a status write recorded it; AAP had purged the job."""
+def test_an_id_learned_by_a_lookup_and_lost_in_a_crash_before_any_status_write_is_the_environments() -> None:
+    """Every status write the process tried failed until it crashed: it had no chance to record the id, and AAP
+    had purged the job by then."""
     log = Log()
-    purge, crash = learned_by_a_lookup_then_crash(log, crash_t=75.0)
+    purge, crash = learned_by_a_lookup_then_crash(log, wrote_status=False)
     (v,) = log.check([RECORDED], end_t=1200.0)
     assert v.environment and {purge, crash} <= set(v.events)
+    assert "before any status write of the instance went through" in v.explanation
 
 
-def test_an_id_held_longer_than_a_poll_interval_before_a_crash_is_the_operators() -> None:
-    """A controller is given one poll interval to record what it learned: 60 s without recording it is its own."""
+def test_an_id_learned_then_left_out_of_a_status_write_is_the_operators() -> None:
+    """The process wrote the instance's status after it learned the id, without it: its own choice."""
     log = Log()
-    learned_by_a_lookup_then_crash(log, crash_t=120.0)
+    learned_by_a_lookup_then_crash(log, wrote_status=True)
     (v,) = log.check([RECORDED], end_t=1200.0)
     assert not v.environment
 

@@ -25,6 +25,7 @@ from sim.backends.playbooks import instance_of
 from sim.checks.common import Handler, Key, Routed, at, subject
 from sim.kernel.http import HttpAnswered, HttpFailed, HttpRequested
 from sim.kube.events import ObjectRemoved, ObjectStored
+from sim.kube.runtime_events import ManagerCrashed
 
 _JOBS_PATH = "/v2/jobs/"
 _LAUNCH_PATHS = ("/v2/job_templates/", "/v2/workflow_job_templates/")
@@ -343,7 +344,7 @@ class AapAnswers(Routed):
 
     def routes(self) -> Iterable[tuple[type[Event], Handler]]:
         return ((HttpRequested, self.requested), (HttpAnswered, self.answered), (HttpFailed, self.failed),
-                (AapRequestFaulted, self.faulted), (AapJobLaunched, self.launched))
+                (AapRequestFaulted, self.faulted), (AapJobLaunched, self.launched), (ManagerCrashed, self.crashed))
 
     # -- folding -----------------------------------------------------------------------------------
     def requested(self, e: HttpRequested) -> None:
@@ -397,6 +398,13 @@ class AapAnswers(Routed):
         request.outcome = "timed out" if "deadline exceeded" in e.error else "failed"
         if request.launched is not None:
             self.lost[request.launched] = (e.seq, e.t, request.outcome)
+
+    def crashed(self, e: ManagerCrashed) -> None:
+        """The process died with its requests: a launch whose answer had not come back is lost with it."""
+        for request in self._open.values():
+            if request.launched is not None:
+                self.lost.setdefault(request.launched, (e.seq, e.t, "was cut by an operator crash"))
+        self._open.clear()
 
     # -- judging -----------------------------------------------------------------------------------
     def could_find(self, lookup: JobListLookup, job: BackendJob) -> bool:

@@ -253,3 +253,20 @@ def test_a_second_delete_launch_after_a_first_the_operator_could_have_found_is_t
     log.launched(9001, "delete", t=800.1)
     (v,) = log.check(["one-deprovision"], end_t=1200.0)
     assert not v.environment
+
+
+def test_a_launch_whose_answer_was_cut_by_a_crash_then_purged_while_every_lookup_failed_is_the_environments() -> None:
+    log = Log()
+    log.manager_started(t=0.0)
+    log.stored(log.ci(), "create", t=0.0)
+    log.launch_requested(0, "delete", t=0.9)
+    log.launched(9000, "delete", t=1.0)
+    crash = log.manager_crashed(t=2.0)  # the launch answer had not come back
+    log.manager_started(t=10.0)
+    log.lookup_requested(1, "delete", t=11.0)
+    log.timed_out(1, t=41.0)
+    log.ended(9000, "failed", t=20.0)
+    purge = log.purged(9000, t=60.0)
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert v.environment and {crash.seq, purge.seq} <= set(v.events)
+    assert "was cut by an operator crash" in v.explanation

@@ -264,8 +264,8 @@ def test_a_launch_whose_answer_was_cut_by_a_crash_then_purged_while_every_lookup
     crash = log.manager_crashed(t=2.0)  # the launch answer had not come back
     log.manager_started(t=10.0)
     log.lookup_requested(1, "delete", t=11.0)
-    log.timed_out(1, t=41.0)
     log.ended(9000, "failed", t=20.0)
+    log.timed_out(1, t=41.0)
     purge = log.purged(9000, t=60.0)
     (v,) = log.check([RECORDED], end_t=1200.0)
     assert v.environment and {crash.seq, purge.seq} <= set(v.events)

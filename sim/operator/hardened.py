@@ -21,7 +21,7 @@ from sim.operator.aap_client import is_not_found
 from sim.operator.base import log
 from sim.operator.config import OperatorConfig
 from sim.operator.errors import errors_as
-from sim.operator.hardened_jobs import AAPJobs, Seen
+from sim.operator.hardened_jobs import AAPJobs, Lookup, Seen
 from sim.operator.hardened_launches import (
     REASON_IN_FLIGHT,
     Answer,
@@ -30,6 +30,7 @@ from sim.operator.hardened_launches import (
     Settled,
     aap_finalizer,
     applied,
+    ask,
     drive,
 )
 from sim.operator.hardened_waits import OBSERVED_MESSAGE, OUTCOME_BOUND_S, UNSEEN_FAILURE_MESSAGE, WaitSteps
@@ -153,6 +154,11 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
             return watching or result
         if mark is not None and mark.in_flight:
             return (yield from self.settle_orphan_provision(instance, self.provider, mark))
+        if mark is not None and mark.abandoned:
+            # F3/F4: the launch sent in place of an abandoned one never went out (its write-ahead failed): the Failed
+            # entry of the abandoned EDA launch is no outcome of this spec, so it is sent now.
+            yield log("The launch replacing an abandoned one was never sent, sending it", since=mark.since_s)
+            return (yield from self.trigger_provision(instance, self.provider))
         latest = find_latest_job_by_type(instance.status.jobs, JobType.PROVISION)
         if latest is not None and latest.job_id and latest.state.is_terminal:
             return (yield from self.after_finished_provision(instance, self.provider, latest))
@@ -195,6 +201,7 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
                                   lambda: self.write_launch_mark(instance, JobType.PROVISION))
         if answer.unanswered:
             yield log("Provision launch unanswered: its job may exist, waiting for its effects", error=answer.error)
+            yield from self.look_up_unanswered(instance, JobType.PROVISION)
             return self.poll_requeue()
         self.settle_launch_mark(instance, JobType.PROVISION, answer)
         result = yield from super().trigger_provision(instance, Answered(provider, answer))
@@ -215,7 +222,7 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         that patch times out), and a recorded ending is final (AAP, asked again, could show another).
         Otherwise the answer goes to the reference handling unchanged.
         """
-        answer = yield from drive(provider.get_provision_status(instance, latest.job_id))
+        answer = yield from ask(lambda: provider.get_provision_status(instance, latest.job_id))
         not_found = answer.error is not None and is_not_found(answer.error)
         hidden = provider.name() == "eda" and answer.value is not None and answer.value.state is JobState.UNKNOWN
         purged = not_found and latest.job_id.isdigit()  # AAP purges only jobs that have ended
@@ -264,7 +271,18 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         Everything else is the reference's.
         """
         if self.is_manual(instance) or self.provider is None:
-            yield from self.watch_provision_end(instance)  # read only: the base finalizer goes all the same
+            before = instance.status.copy()  # read only: the base finalizer goes all the same, once this is recorded
+            yield from self.watch_provision_end(instance)
+            mark = LaunchMark.read(instance.status, JobType.DEPROVISION)
+            lookup = yield from self.record_orphan_only(instance, mark)
+            if instance.status != before:  # the finalizer-removal Update would replace it with the stored status (§3)
+                yield log("Recording what AAP shows before the base finalizer goes")
+                return ReconcileResult(requeue_after_s=STALE_CACHE_REQUEUE_S)
+            if mark is not None and self.lookup_pending(mark, lookup, (yield Now())):
+                # The delete job of a launch in flight may remove the last finalizer with the CR: AAP is asked again
+                # for it (within the bound) before the base finalizer goes, or it would never be recorded.
+                yield log("Asking AAP again for the delete job of a launch in flight before the base finalizer goes")
+                return self.poll_requeue()
             return (yield from super().handle_deprovisioning(instance))
         latest = find_latest_job_by_type(instance.status.jobs, JobType.DEPROVISION)
         if latest is None or latest.job_id == "":
@@ -297,11 +315,12 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
             return ReconcileResult(requeue_after_s=hold)
         answer: Answer[DeprovisionResult] = Answer()
         yield from drive(provider.trigger_deprovision(instance), lambda: self.before_delete_launch(instance, answer),
-                         answer)
+                         answer, lambda: self.keep_provision_end(instance, answer))
         if answer.error is not None or answer.unanswered:
             yield from self.record_provision_end(instance, answer.reads, ask=False)
         if answer.unanswered:
             yield log("Deprovision launch unanswered: its job may exist, waiting for its effects", error=answer.error)
+            yield from self.look_up_unanswered(instance, JobType.DEPROVISION)
             return self.poll_requeue()
         self.settle_launch_mark(instance, JobType.DEPROVISION, answer)
         result = yield from super().trigger_deprovision(instance, Answered(provider, answer))
@@ -320,7 +339,7 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         """
         if latest.state.is_terminal:
             return self.finished_deprovision(latest)
-        answer = yield from drive(provider.get_deprovision_status(instance, latest.job_id))
+        answer = yield from ask(lambda: provider.get_deprovision_status(instance, latest.job_id))
         if answer.error is not None and is_not_found(answer.error):
             result = self.deprovision_by_finalizer(instance, latest)
         else:
@@ -373,10 +392,39 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
             return None
         return self.poll_requeue() if seen.seen in (Seen.ACTIVE, Seen.UNREADABLE) else None
 
-    def record_orphan_only(self, instance: ComputeInstance, mark: LaunchMark | None) -> Co[None]:
-        """Under `manual` (or without a provider) a launch in flight is recorded if its job shows, nothing more."""
-        if mark is not None and mark.in_flight and self.provider is not None:
-            yield from self.adopt_orphan_provision(instance, mark)
+    def record_orphan_only(self, instance: ComputeInstance, mark: LaunchMark | None) -> Co[Lookup]:
+        """Under `manual` (or without a provider) a launch in flight is recorded if its job shows, nothing more.
+
+        A delete job too (read only, from AAP's list): AAP may purge it before the instance is given back, and the
+        managed reconcile would then find no trace of it and launch another."""
+        if mark is None or not mark.in_flight or self.provider is None:
+            return Lookup.NOT_FOUND
+        if mark.job_type is JobType.PROVISION:
+            return (yield from self.adopt_orphan_provision(instance, mark))
+        return (yield from self.look_up_orphan(instance, mark))
+
+    def look_up_unanswered(self, instance: ComputeInstance, job_type: JobType) -> Co[None]:
+        """F3/F4: the job of a launch whose answer timed out is looked up in AAP's list at once, not a poll interval
+        later: AAP may purge it before then (the worker may be held by other keys' hung requests meanwhile)."""
+        mark = LaunchMark.read(instance.status, job_type)
+        if mark is not None and mark.in_flight:
+            yield from self.look_up_orphan(instance, mark)
+
+    def keep_provision_end(self, instance: ComputeInstance, answer: Answer[Any]) -> Co[None]:
+        """F14: the end of the provision job the AAP provider's readiness check has just read (§11.4) is persisted at
+        once, before the template lookup and the launch (up to a minute of requests) during which a crash would
+        drop it; AAP may purge the job before it is asked again."""
+        latest = find_latest_job_by_type(instance.status.jobs, JobType.PROVISION)
+        seen = None if latest is None or latest.state.is_terminal else AAPJobs.seen_in(answer.reads, latest)
+        if seen is None or seen.seen is not Seen.ENDED:
+            return
+        yield from self.record_provision_end(instance, answer.reads, ask=False)
+        yield log("Recording the provision job's end the readiness check read", jobID=latest.job_id if latest else "")
+        try:
+            yield from self.update_status_with_retry(instance.metadata.namespace, instance.metadata.name,
+                                                     instance.status)
+        except (Conflict, ServerError, ApiTimeout, NotFound) as exc:  # the reconcile's own status write records it
+            yield log("Recording the provision job's end failed, it stays in this reconcile's status", error=exc)
 
     def write_launch_mark(self, instance: ComputeInstance, job_type: JobType) -> Co[None]:
         """Persist "a launch is in flight" before the launch request goes out; on failure nothing is launched."""

@@ -25,7 +25,8 @@ from sim.operator.conditions import FALSE, TRUE, remove_condition
 from sim.operator.errors import GoError
 from sim.operator.types import Co, DeprovisionResult, ProvisioningProvider, ProvisionResult, ProvisionStatus
 
-__all__ = ["REASON_IN_FLIGHT", "Answer", "Answered", "LaunchMark", "Settled", "aap_finalizer", "applied", "drive"]
+__all__ = ["REASON_IN_FLIGHT", "Answer", "Answered", "LaunchMark", "Settled", "aap_finalizer", "applied", "ask",
+           "drive"]
 
 T = TypeVar("T")
 
@@ -98,6 +99,11 @@ class LaunchMark:
         return not self.in_flight and self.reason == Settled.UNRECORDABLE
 
     @property
+    def abandoned(self) -> bool:
+        """Given up on as unseen; the launch sent in its place would have replaced this mark with its own."""
+        return not self.in_flight and self.reason == Settled.ABANDONED
+
+    @property
     def recorded_by_us(self) -> bool:
         """An EDA launch has no id but the one the operator invents: it can be recorded once its job shows."""
         return self.provider == "eda"
@@ -111,6 +117,7 @@ class Answer(Generic[T]):
     error: GoError | None = None
     launched: bool = False  # a launch request (AAP launch POST, EDA webhook POST) went out
     unanswered: bool = False  # ... and timed out: AAP or EDA may have acted on it all the same
+    timed_out: bool = False  # some request of the call (a launch or a read) got no answer in time
     reads: dict[str, Any] = field(default_factory=dict)  # URL -> what each GET the call sent answered (the last)
 
     def replay(self) -> Co[T]:
@@ -134,10 +141,11 @@ def sent_unanswered(error: BaseException) -> bool:
 
 
 def drive(call: Co[T], before_launch: Callable[[], Co[None]] | None = None,
-          answer: Answer[T] | None = None) -> Co[Answer[T]]:
+          answer: Answer[T] | None = None, after_read: Callable[[], Co[None]] | None = None) -> Co[Answer[T]]:
     """Run a provider call to its answer (into `answer`, if given); run `before_launch` right before its launch
-    request goes out. What every GET answered is kept, whatever the call's outcome: the AAP provider's readiness
-    check reads the provision job's end (§11.4) and drops it when the launch after it fails."""
+    request goes out, and `after_read` after each GET it answered. What every GET answered is kept, whatever the
+    call's outcome: the AAP provider's readiness check reads the provision job's end (§11.4) and drops it when
+    the launch after it fails."""
     answer = Answer() if answer is None else answer
     value: Any = None
     thrown: BaseException | None = None
@@ -157,11 +165,25 @@ def drive(call: Co[T], before_launch: Callable[[], Co[None]] | None = None,
         value, thrown = None, None
         try:
             value = yield effect
-            if isinstance(effect, HttpRequest) and effect.method == "GET":
-                answer.reads[effect.url] = value
         except (ApiError, TransportError) as exc:  # what the runtime throws into a coroutine
             thrown = exc
             answer.unanswered = answer.unanswered or (launch and sent_unanswered(exc))
+            answer.timed_out = answer.timed_out or sent_unanswered(exc)
+            continue
+        if isinstance(effect, HttpRequest) and effect.method == "GET":
+            answer.reads[effect.url] = value
+            if after_read is not None:
+                yield from after_read()
+
+
+def ask(call: Callable[[], Co[T]]) -> Co[Answer[T]]:
+    """A read-only provider call (a status poll), asked once more at once when a request of it got no answer in
+    time: the job may have ended while the question hung, and AAP purges ended jobs, possibly before the next
+    poll interval is over (F7, F14: never leave unasked what AAP can still answer)."""
+    answer = yield from drive(call())
+    if answer.error is None or not answer.timed_out or answer.launched:
+        return answer
+    return (yield from drive(call()))
 
 
 class Answered:

@@ -96,18 +96,24 @@ class WaitSteps(ProvisioningSteps):
             yield log("Looking up the job of a launch whose answer was lost failed", error=exc)
             return Lookup.FAILED
         recorded = {entry.job_id for entry in instance.status.jobs}
-        for job in jobs:  # newest first
-            if str(job.id) in recorded:
-                continue
-            job_id = generate_eda_job_id(instance.status.jobs) if mark.recorded_by_us else str(job.id)
-            self.append_job(instance, JobRecord(job_id, mark.job_type, mark.since_s, map_aap_status(job.status),
-                                                LOOKED_UP_MESSAGE,
-                                                block_deletion_on_failure=mark.job_type is JobType.DEPROVISION))
-            mark.settle(instance.status, Settled.ADOPTED)
-            yield log("Recorded the job of a launch whose answer was lost, found in AAP", jobID=job_id,
-                      aap=job.id, status=job.status)
-            return Lookup.FOUND
-        return Lookup.NOT_FOUND
+        unrecorded = [job for job in jobs if str(job.id) not in recorded]  # newest first
+        if not unrecorded:
+            return Lookup.NOT_FOUND
+        # A duplicated EDA delivery runs two jobs for one launch: the entry follows one still running, if any, so
+        # that nothing is launched again while it runs (its ended copy would make the entry terminal).
+        active = [job for job in unrecorded if not map_aap_status(job.status).is_terminal]
+        job = (active or unrecorded)[0]
+        job_id = generate_eda_job_id(instance.status.jobs) if mark.recorded_by_us else str(job.id)
+        entry = JobRecord(job_id, mark.job_type, mark.since_s, map_aap_status(job.status), LOOKED_UP_MESSAGE,
+                          block_deletion_on_failure=mark.job_type is JobType.DEPROVISION)
+        self.append_job(instance, entry)
+        # Kept in memory like an answered launch's entry until a status write records it: AAP may purge the job
+        # before the next lookup if this reconcile's write fails.
+        self.answered_launches[(instance.metadata.namespace, instance.metadata.name, mark.job_type)] = entry
+        mark.settle(instance.status, Settled.ADOPTED)
+        yield log("Recorded the job of a launch whose answer was lost, found in AAP", jobID=job_id,
+                  aap=job.id, status=job.status)
+        return Lookup.FOUND
 
     def lookup_pending(self, mark: LaunchMark, lookup: Lookup, now: float) -> bool:
         """A failed lookup is asked again, within the bound, before the launch is settled from its effects."""

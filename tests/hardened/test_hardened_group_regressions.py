@@ -64,11 +64,27 @@ BROKE: dict[str, tuple[str, bool]] = {
     # failing after its annotation is recorded Failed before AAP purges it (not inferred Succeeded afterwards).
     "aap-create-fails-after-annotating-while-unmanaged-then-manual": ("job-state-recorded", True),
     "aap-create-fails-after-annotating-under-manual": ("job-state-recorded", True),
+    # F7/F14: a status poll that got no answer is asked again at once; the job may end and be purged meanwhile.
+    "aap-create-fails-after-annotating-poll-times-out": ("job-state-recorded", True),
+    # F14: the end the readiness check read is persisted before the template lookup and launch (a crash follows).
+    "aap-canceled-create-read-then-crash": ("job-state-recorded", True),
+    # F3/F4: the job of a launch whose answer timed out is looked up in AAP's list at once, not a poll later.
+    "aap-create-launch-unanswered-worker-held": ("jobs-recorded", True),
+    "aap-create-launch-unanswered-then-unmanaged": ("jobs-recorded", True),
+    # A duplicated EDA delivery: the lost launch's entry follows the copy still running, not the one that ended.
+    "eda-duplicated-create-adopted-copy-ended": ("one-active-provision", True),
+    # Under `manual` a delete launch in flight is looked up (read only) and recorded before the base finalizer goes.
+    "eda-delete-launch-in-flight-under-manual": ("one-deprovision", False),
 }
 
+# Runs where an environment fault (an unanswered poll, a duplicated EDA delivery) still breaks the same property,
+# attributed to the environment: only the controller-caused violation must be gone.
+ENVIRONMENT_LEFT = {"aap-create-fails-after-annotating-poll-times-out", "eda-duplicated-create-adopted-copy-ended"}
 
-def violated(stem: str, controller: str) -> set[str]:
-    return {v.property for v in run_scenario(REGRESSIONS / f"{stem}.toml", controller=controller).violations}
+
+def violated(stem: str, controller: str, *, unexpected_only: bool = False) -> set[str]:
+    return {v.property for v in run_scenario(REGRESSIONS / f"{stem}.toml", controller=controller).violations
+            if not (unexpected_only and v.environment)}
 
 
 def test_every_saved_reproduction_is_listed() -> None:
@@ -78,6 +94,6 @@ def test_every_saved_reproduction_is_listed() -> None:
 @pytest.mark.parametrize("stem", sorted(BROKE))
 def test_the_hardened_controller_no_longer_breaks_the_property(stem: str) -> None:
     prop, reference_breaks = BROKE[stem]
-    assert prop not in violated(stem, "hardened")
+    assert prop not in violated(stem, "hardened", unexpected_only=stem in ENVIRONMENT_LEFT)
     if reference_breaks:
         assert prop in violated(stem, "reference"), "the setup no longer shows the finding under the reference"

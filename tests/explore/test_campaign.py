@@ -109,15 +109,15 @@ def _ticks() -> Callable[[], float]:
     return lambda: float(next(counter))
 
 
-@pytest.mark.parametrize("family", ["aap", "restart", "faults", "delete", "spec", "switch"])
-def test_a_campaign_against_the_hardened_controller_finds_nothing_the_controller_could_fix(
-        family: str, ci_budget: Budget) -> None:
-    """On these families the seeded CI budget finds no unexpected group under hardened (the reference finds
-    some on each): AAP launches whose answer was lost are found in AAP's job list and recorded, and what EDA
-    duplicated or lost deliveries break is attributed to the environment (docs/findings.md, E1/E2).
-    Longer campaigns still find a few groups: see the last section of docs/findings.md."""
-    reference = run_campaign(CampaignPlan("swarm", family, seed=7), ci_budget)
-    hardened = run_campaign(CampaignPlan("swarm", family, controller="hardened", seed=7), ci_budget)
+@pytest.mark.parametrize("family", ["all", "aap", "eda", "switch", "restart", "faults", "delete", "spec"])
+def test_a_campaign_against_the_hardened_controller_finds_nothing_the_controller_could_fix(family: str) -> None:
+    """On every family a seeded CI budget finds no unexpected group under hardened, and the reference finds
+    some: what is left is the environment's (EDA duplicated or lost deliveries, AAP purging what no controller
+    could learn — docs/findings.md, E1, E2, E-purge). Longer campaigns are measured, not asserted: see the
+    last section of docs/findings.md."""
+    budget = Budget(runs=32)
+    reference = run_campaign(CampaignPlan("swarm", family, seed=7), budget)
+    hardened = run_campaign(CampaignPlan("swarm", family, controller="hardened", seed=7), budget)
     assert hardened.unexpected == [] and hardened.exit_code == 0
     assert all(g.status == "environment" for g in hardened.groups)
     assert reference.unexpected

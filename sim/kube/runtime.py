@@ -41,6 +41,7 @@ from sim.kube.informer import Informer
 from sim.kube.runtime_events import CacheRead, ControllerLogged
 
 Gen = Generator[simpy.Event, Any, Any]
+_INSTANT = (CachedGet, CachedList, Now, LogLine)  # effects served at once (a tuple: cheaper than a union)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,7 @@ class ControllerRuntime:
                 return Outcome(aborted_at=type(effect).__name__)
             value, thrown = None, None
             try:
-                if isinstance(effect, CachedGet | CachedList | Now | LogLine):
+                if isinstance(effect, _INSTANT):
                     value = self._instant(effect, namespace, name)
                 else:
                     value = yield from self._timed(effect)

@@ -105,14 +105,14 @@ class ControllerRuntime:
         k = self.kernel
         if isinstance(effect, CachedGet):
             try:
-                obj = self.informer.get(effect.kind, effect.namespace, effect.name)
+                obj = self.informer.get(effect.kind, effect.namespace, effect.name, read_only=effect.read_only)
             except ApiError:
                 self._read("get", effect.kind, effect.namespace, effect.name, ())
                 raise
             self._read("get", effect.kind, effect.namespace, effect.name, (obj.metadata.resource_version,))
             return obj
         if isinstance(effect, CachedList):
-            objs = self.informer.list(effect.kind, effect.namespace, dict(effect.labels))
+            objs = self.informer.list(effect.kind, effect.namespace, dict(effect.labels), read_only=effect.read_only)
             self._read("list", effect.kind, effect.namespace, "", tuple(o.metadata.resource_version for o in objs))
             return objs
         if isinstance(effect, Now):

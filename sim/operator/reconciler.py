@@ -146,8 +146,9 @@ class ComputeInstanceReconciler(ProvisioningSteps, RestartSteps, TenantSteps):
     def find_virtual_machine(self, instance: ComputeInstance, tenant: GenericObject) -> Co[None]:
         """§4 step 6: cached List in the tenant namespace ("" lists all); >1 ⇒ error; 1 ⇒ handleKubeVirtVM."""
         selector = ((LABEL_COMPUTE_INSTANCE, instance.metadata.name),)
+        # the VMs are only read (name, namespace, Ready condition): the cached objects, no copies
         vms: list[GenericObject] = yield CachedList(KIND_VIRTUAL_MACHINE, tenant.status.get("namespace", ""),
-                                                    selector)
+                                                    selector, read_only=True)
         if len(vms) > 1:
             raise GoError(f"found too many ({len(vms)}) matching VirtualMachines for {instance.metadata.name}")
         if len(vms) == 1:

@@ -109,7 +109,10 @@ class ControllerRuntime:
             except ApiError:
                 self._read("get", effect.kind, effect.namespace, effect.name, ())
                 raise
-            self._read("get", effect.kind, effect.namespace, effect.name, (obj.metadata.resource_version,))
+            # `_read` inlined: a cached get is the commonest effect of a reconcile
+            k.record(CacheRead, self.manager, manager=self.manager, verb="get", kind=effect.kind,
+                     namespace=effect.namespace, name=effect.name,
+                     resource_versions=(obj.metadata.resource_version,))
             return obj
         if isinstance(effect, CachedList):
             objs = self.informer.list(effect.kind, effect.namespace, dict(effect.labels), read_only=effect.read_only)

@@ -140,8 +140,9 @@ class Condition:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Condition:
-        return cls(d["type"], d["status"], d.get("reason", ""), d.get("message", ""),
-                   float(d.get("lastTransitionTime", 0.0)))
+        # frozen: built through the slot setters (a replayed log decodes four per ComputeInstance version)
+        return builder(cls)(d["type"], d["status"], d.get("reason", ""), d.get("message", ""),
+                            float(d.get("lastTransitionTime", 0.0)))
 
 
 @dataclass(slots=True)
@@ -207,7 +208,8 @@ class ComputeInstanceStatus:
                   for j in s.jobs]
         s.conditions = [c if type(c.last_transition_time) is float
                         and c.last_transition_time == persist_time(c.last_transition_time)
-                        else Condition(c.type, c.status, c.reason, c.message, persist_time(c.last_transition_time))
+                        else builder(Condition)(c.type, c.status, c.reason, c.message,
+                                                persist_time(c.last_transition_time))
                         for c in s.conditions]
         if s.last_restarted_at is not None:
             s.last_restarted_at = persist_time(s.last_restarted_at)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from models.frozen import builder
 from models.objects import ComputeInstanceStatus, Condition
 
 __all__ = [
@@ -49,15 +50,15 @@ def set_condition(status: ComputeInstanceStatus, type_: str, value: str, message
     conditions = status.conditions
     index = next((i for i, c in enumerate(conditions) if c.type == type_), -1)
     if index < 0:
-        conditions.append(Condition(type_, value, reason, message, now))
+        conditions.append(builder(Condition)(type_, value, reason, message, now))
         return True
     existing = conditions[index]
     # Condition is frozen (status copies share them): a changed condition is replaced in the list.
     if existing.status != value:
-        conditions[index] = Condition(type_, value, reason, message, now)
+        conditions[index] = builder(Condition)(type_, value, reason, message, now)
         return True
     if existing.reason != reason or existing.message != message:
-        conditions[index] = Condition(type_, value, reason, message, existing.last_transition_time)
+        conditions[index] = builder(Condition)(type_, value, reason, message, existing.last_transition_time)
         return True
     return False
 

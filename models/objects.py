@@ -121,9 +121,12 @@ class KubeObject(Protocol):
     def without_status(self) -> KubeObject: ...
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Condition:
-    """A status condition; last_transition_time is simulated seconds (persisted whole seconds)."""
+    """A status condition; last_transition_time is simulated seconds (persisted whole seconds).
+
+    Frozen, so a status copy shares its conditions: `set_condition` replaces an entry instead of changing it.
+    """
 
     type: str
     status: str  # "True" | "False" | "Unknown"
@@ -137,8 +140,9 @@ class Condition:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Condition:
-        return cls(d["type"], d["status"], d.get("reason", ""), d.get("message", ""),
-                   float(d.get("lastTransitionTime", 0.0)))
+        # frozen: built through the slot setters (a replayed log decodes four per ComputeInstance version)
+        return builder(cls)(d["type"], d["status"], d.get("reason", ""), d.get("message", ""),
+                            float(d.get("lastTransitionTime", 0.0)))
 
 
 @dataclass(slots=True)
@@ -182,7 +186,7 @@ class ComputeInstanceStatus:
         vm, tenant = self.virtual_machine_reference, self.tenant_reference
         return ComputeInstanceStatus(  # positional, in field order
             self.phase,
-            [Condition(c.type, c.status, c.reason, c.message, c.last_transition_time) for c in self.conditions],
+            list(self.conditions),  # Condition is frozen: sharing entries is safe
             dict(vm) if vm is not None else None,
             dict(tenant) if tenant is not None else None,
             self.desired_config_version,
@@ -202,8 +206,11 @@ class ComputeInstanceStatus:
         s = self.copy()
         s.jobs = [j if j.timestamp == persist_time(j.timestamp) else j.with_changes(timestamp=persist_time(j.timestamp))
                   for j in s.jobs]
-        for c in s.conditions:
-            c.last_transition_time = persist_time(c.last_transition_time)
+        s.conditions = [c if type(c.last_transition_time) is float
+                        and c.last_transition_time == persist_time(c.last_transition_time)
+                        else builder(Condition)(c.type, c.status, c.reason, c.message,
+                                                persist_time(c.last_transition_time))
+                        for c in s.conditions]
         if s.last_restarted_at is not None:
             s.last_restarted_at = persist_time(s.last_restarted_at)
         return s

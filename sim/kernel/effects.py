@@ -9,7 +9,7 @@ feeding results by hand.
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from models.objects import KubeObject
@@ -17,20 +17,27 @@ from models.objects import KubeObject
 
 @dataclass(frozen=True, slots=True)
 class CachedGet:
-    """Get from the manager's informer cache → a private copy; NotFound is thrown in if absent."""
+    """Get from the manager's informer cache → a private copy; NotFound is thrown in if absent.
+
+    ``read_only=True`` is a promise that the caller (and whatever it hands the object to) only reads it:
+    the cached object itself is returned, without a copy. Not part of the effect's equality.
+    """
 
     kind: str
     namespace: str
     name: str
+    read_only: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class CachedList:
-    """List from the informer cache, filtered by namespace ("" = all) and exact label matches → list of copies."""
+    """List from the informer cache, filtered by namespace ("" = all) and exact label matches → list of copies
+    (of the cached objects themselves with ``read_only=True``, as for `CachedGet`)."""
 
     kind: str
     namespace: str
     labels: tuple[tuple[str, str], ...] = ()
+    read_only: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

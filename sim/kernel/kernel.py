@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import simpy
 
 from models.events import Event
-from models.frozen import builder
+from models.frozen import _BUILDERS, builder
 from sim.kernel.choice import ChoiceSource
 from sim.kernel.log import EventLog
 
@@ -29,6 +30,18 @@ class Kernel:
 
     def record(self, cls: type[E], actor: str, **fields: Any) -> E:
         """Build the event `cls` stamped with the next sequence number, now and `actor`, and append it."""
-        event = builder(cls)(self.log.count, float(self.env.now), actor, **fields)
-        self.log.append(event)
+        # `EventLog.append` inlined (every event of a run passes here): the sequence number is the log's
+        # count, so the event is built with it and the log advanced without the check `append` makes.
+        log = self.log
+        build: Callable[..., E] = _BUILDERS.get(cls) or builder(cls)
+        seq = log.count
+        event = build(seq, float(self.env._now), actor, **fields)
+        log.count = seq + 1
+        if log.keep:
+            log.events.append(event)
+        handlers = log._dispatch.get(cls)
+        if handlers is None:
+            handlers = log._handlers(cls)
+        for h in handlers:
+            h(event)
         return event

@@ -194,20 +194,26 @@ class Informer:
         """The cached object itself (not a copy), for handlers and tests; never mutate it."""
         return self._objects.get(kind, {}).get((namespace, name))
 
-    def get(self, kind: str, namespace: str, name: str) -> KubeObject:
-        """A private copy of the cached object; NotFound if the cache does not hold it."""
+    def get(self, kind: str, namespace: str, name: str, *, read_only: bool = False) -> KubeObject:
+        """A private copy of the cached object (the object itself with `read_only`, for a caller that only
+        reads it); NotFound if the cache does not hold it."""
         obj = self._objects.get(kind, {}).get((namespace, name))
         if obj is None:
             raise NotFound(f'{kind.lower()}s "{name}" not found')
-        return obj.deepcopy()
+        return obj if read_only else obj.deepcopy()
 
-    def list(self, kind: str, namespace: str = "",
-             labels: Mapping[str, str] | None = None) -> builtins.list[KubeObject]:
-        """Private copies of the cached objects of `kind` in `namespace` ("" = all) carrying `labels`, by key."""
+    def list(self, kind: str, namespace: str = "", labels: Mapping[str, str] | None = None, *,
+             read_only: bool = False) -> builtins.list[KubeObject]:
+        """Private copies of the cached objects of `kind` in `namespace` ("" = all) carrying `labels`, by key
+        (the objects themselves with `read_only`)."""
         objs = self._objects.get(kind, {})
         keys: Iterable[tuple[str, str]] = objs
         if labels:  # only objects carrying the first label can match: start from its index entry
             keys = self._labelled.get(kind, {}).get(next(iter(labels.items())), {})
+        if read_only:
+            return [objs[k] for k in sorted(keys)
+                    if (not namespace or k[0] == namespace)
+                    and (not labels or all(objs[k].metadata.labels.get(lk) == lv for lk, lv in labels.items()))]
         return [objs[k].deepcopy() for k in sorted(keys)
                 if (not namespace or k[0] == namespace)
                 and (not labels or all(objs[k].metadata.labels.get(lk) == lv for lk, lv in labels.items()))]

@@ -41,6 +41,7 @@ from sim.kube.informer import Informer
 from sim.kube.runtime_events import CacheRead, ControllerLogged
 
 Gen = Generator[simpy.Event, Any, Any]
+_INSTANT = (CachedGet, CachedList, Now, LogLine)  # effects served at once (a tuple: cheaper than a union)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,7 @@ class ControllerRuntime:
                 return Outcome(aborted_at=type(effect).__name__)
             value, thrown = None, None
             try:
-                if isinstance(effect, CachedGet | CachedList | Now | LogLine):
+                if isinstance(effect, _INSTANT):
                     value = self._instant(effect, namespace, name)
                 else:
                     value = yield from self._timed(effect)
@@ -104,14 +105,17 @@ class ControllerRuntime:
         k = self.kernel
         if isinstance(effect, CachedGet):
             try:
-                obj = self.informer.get(effect.kind, effect.namespace, effect.name)
+                obj = self.informer.get(effect.kind, effect.namespace, effect.name, read_only=effect.read_only)
             except ApiError:
                 self._read("get", effect.kind, effect.namespace, effect.name, ())
                 raise
-            self._read("get", effect.kind, effect.namespace, effect.name, (obj.metadata.resource_version,))
+            # `_read` inlined: a cached get is the commonest effect of a reconcile
+            k.record(CacheRead, self.manager, manager=self.manager, verb="get", kind=effect.kind,
+                     namespace=effect.namespace, name=effect.name,
+                     resource_versions=(obj.metadata.resource_version,))
             return obj
         if isinstance(effect, CachedList):
-            objs = self.informer.list(effect.kind, effect.namespace, dict(effect.labels))
+            objs = self.informer.list(effect.kind, effect.namespace, dict(effect.labels), read_only=effect.read_only)
             self._read("list", effect.kind, effect.namespace, "", tuple(o.metadata.resource_version for o in objs))
             return objs
         if isinstance(effect, Now):

@@ -82,8 +82,17 @@ class WorkQueue:
         """Queue `key` now (no-op if it is already queued; re-run once after `done` if it is being processed)."""
         if self.shutting_down:
             return
-        self._record(key, reason, 0.0)
-        self._add(key)
+        assert reason in REASONS, f"unknown enqueue reason {reason!r}"
+        # `_record` and `_add` inlined: a Tenant's change adds every one of its owners (1,000 at scale)
+        self.kernel.record(KeyEnqueued, self.manager, manager=self.manager, namespace=key[0], name=key[1],
+                           reason=reason, delay_s=0.0)
+        dirty = self._dirty
+        if key in dirty:
+            return
+        dirty[key] = None
+        if key in self._processing:
+            return
+        self._push(key)
 
     def add_after(self, key: QueueKey, delay_s: float, reason: str = "requeue_after") -> None:
         """Queue `key` after `delay_s` (at once if <= 0); an earlier pending timer for the key wins over a later one."""

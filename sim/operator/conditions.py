@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from models.frozen import builder
 from models.objects import ComputeInstanceStatus, Condition
 
 __all__ = [
@@ -44,19 +45,22 @@ def needs_transition_time(status: ComputeInstanceStatus, type_: str, value: str)
 
 def set_condition(status: ComputeInstanceStatus, type_: str, value: str, message: str, reason: str,
                   now: float) -> bool:
-    """meta.SetStatusCondition: add, or update in place; the transition time moves only when status changes."""
-    existing = status.condition(type_)
-    if existing is None:
-        status.conditions.append(Condition(type_, value, reason, message, now))
+    """meta.SetStatusCondition: add, or replace the (frozen) entry; the transition time moves only when status
+    changes."""
+    conditions = status.conditions
+    index = next((i for i, c in enumerate(conditions) if c.type == type_), -1)
+    if index < 0:
+        conditions.append(builder(Condition)(type_, value, reason, message, now))
         return True
-    changed = False
+    existing = conditions[index]
+    # Condition is frozen (status copies share them): a changed condition is replaced in the list.
     if existing.status != value:
-        existing.status, existing.last_transition_time, changed = value, now, True
-    if existing.reason != reason:
-        existing.reason, changed = reason, True
-    if existing.message != message:
-        existing.message, changed = message, True
-    return changed
+        conditions[index] = builder(Condition)(type_, value, reason, message, now)
+        return True
+    if existing.reason != reason or existing.message != message:
+        conditions[index] = builder(Condition)(type_, value, reason, message, existing.last_transition_time)
+        return True
+    return False
 
 
 def remove_condition(status: ComputeInstanceStatus, type_: str) -> bool:

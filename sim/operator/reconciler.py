@@ -76,9 +76,11 @@ class ComputeInstanceReconciler(ProvisioningSteps, RestartSteps, TenantSteps):
         """RetryOnConflict(DefaultRetry): re-read from the cache, replace the whole status, Status().Update."""
         for attempt in range(1, RETRY_ATTEMPTS + 1):
             try:
-                latest: ComputeInstance = yield CachedGet(KIND_COMPUTE_INSTANCE, namespace, name)
-                latest.status = new_status.copy()
-                yield UpdateStatus(latest)
+                # read only: the object sent is built from its metadata and spec and a copy of `new_status`,
+                # what replacing the status of a private copy gave, without copying the status replaced
+                latest: ComputeInstance = yield CachedGet(KIND_COMPUTE_INSTANCE, namespace, name, read_only=True)
+                yield UpdateStatus(ComputeInstance(latest.metadata.copy(), latest.spec.copy(), new_status.copy(),
+                                                   latest.kind))
                 return
             except Conflict:
                 if attempt == RETRY_ATTEMPTS:
@@ -146,8 +148,9 @@ class ComputeInstanceReconciler(ProvisioningSteps, RestartSteps, TenantSteps):
     def find_virtual_machine(self, instance: ComputeInstance, tenant: GenericObject) -> Co[None]:
         """§4 step 6: cached List in the tenant namespace ("" lists all); >1 ⇒ error; 1 ⇒ handleKubeVirtVM."""
         selector = ((LABEL_COMPUTE_INSTANCE, instance.metadata.name),)
+        # the VMs are only read (name, namespace, Ready condition): the cached objects, no copies
         vms: list[GenericObject] = yield CachedList(KIND_VIRTUAL_MACHINE, tenant.status.get("namespace", ""),
-                                                    selector)
+                                                    selector, read_only=True)
         if len(vms) > 1:
             raise GoError(f"found too many ({len(vms)}) matching VirtualMachines for {instance.metadata.name}")
         if len(vms) == 1:

@@ -47,9 +47,12 @@ class TenantSteps(ReconcilerBase):
     """getTenant and createOrUpdateTenant."""
 
     def get_tenant(self, instance: ComputeInstance) -> Co[GenericObject]:
-        """Cached Get by status.tenantReference (an absent reference looks up ""/"", which is NotFound)."""
+        """Cached Get by status.tenantReference (an absent reference looks up ""/"", which is NotFound).
+
+        The reconcile only reads the Tenant (its phase, name and namespace): it gets the cached object, no copy."""
         ref = instance.status.tenant_reference or {}
-        tenant: GenericObject = yield CachedGet(KIND_TENANT, ref.get("namespace", ""), ref.get("name", ""))
+        tenant: GenericObject = yield CachedGet(KIND_TENANT, ref.get("namespace", ""), ref.get("name", ""),
+                                                read_only=True)
         return tenant
 
     def create_or_update_tenant(self, instance: ComputeInstance) -> Co[GenericObject]:

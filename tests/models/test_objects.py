@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 from models import (
     ComputeInstance,
     ComputeInstanceSpec,
@@ -63,8 +67,24 @@ def test_deepcopy_shares_nothing_mutable() -> None:
     ci = _instance()
     copy = ci.deepcopy()
     copy.metadata.finalizers.append("g")
-    copy.status.conditions[0].status = "False"
+    copy.status.conditions[0] = Condition("Accepted", "False")
     assert ci.metadata.finalizers == ["f"] and ci.status.conditions[0].status == "True"
+
+
+def test_conditions_are_frozen_and_shared_by_copies() -> None:
+    ci = _instance()
+    copy = ci.deepcopy()
+    assert copy.status.conditions[0] is ci.status.conditions[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        copy.status.conditions[0].status = "False"  # type: ignore[misc]
+
+
+def test_persisted_truncates_condition_times_without_touching_the_original() -> None:
+    status = ComputeInstanceStatus(conditions=[Condition("A", "True", last_transition_time=1.75),
+                                               Condition("B", "True", last_transition_time=2.0)])
+    stored = status.persisted()
+    assert [c.last_transition_time for c in stored.conditions] == [1.0, 2.0]
+    assert status.conditions[0].last_transition_time == 1.75 and stored.conditions[1] is status.conditions[1]
 
 
 def test_without_status_is_what_a_create_stores() -> None:

@@ -31,6 +31,7 @@ from sim.kernel.errors import SimError
 __all__ = ["Budget", "CampaignResult", "Progress", "Shard", "run_campaign", "shard_indices", "wall_clock"]
 
 DEFAULT_RUNS = 100
+MIN_SHRINK_SHARE_S = 0.5  # below this a shrink is hardly more than its first reproduction
 Clock = Callable[[], float]
 
 
@@ -253,6 +254,16 @@ def _work(index: int) -> RunRecord:
 
 
 # -- shrinking ----------------------------------------------------------------------------------------
+def fair_share(budget: ShrinkBudget, groups: int, workers: int) -> ShrinkBudget:
+    """Each group's budget when `groups` share the campaign's total shrink time on `workers` processes: the
+    total divided among them (at least MIN_SHRINK_SHARE_S, at most the per-group budget), so no group is
+    left as first found because the first few took it all."""
+    if budget.total_seconds is None or groups == 0:
+        return budget
+    share = budget.total_seconds * max(1, workers) / groups
+    return dataclasses.replace(budget, max_seconds=min(budget.max_seconds, max(share, MIN_SHRINK_SHARE_S)))
+
+
 def _shrink_job(job: tuple[RunSpec, str, ShrinkBudget]) -> ShrinkResult:
     spec, signature, budget = job
     res = shrink(spec, signature, budget=budget, clock=wall_clock)
@@ -261,10 +272,12 @@ def _shrink_job(job: tuple[RunSpec, str, ShrinkBudget]) -> ShrinkResult:
 
 def _shrink_groups(result: CampaignResult, plan: CampaignPlan, budget: ShrinkBudget, workers: int,
                    bar: Progress, clock: Clock) -> bool:
-    """Shrink each group's first run, most frequent groups first, until the total shrink time is spent.
+    """Shrink each group's first run, most frequent groups first, each within its fair share of the total
+    shrink time (at most its own budget), until the total is spent.
 
     Returns True if Ctrl-C cut it short."""
     todo = sorted((g for g in result.groups if g.property != CRASH), key=lambda g: (-g.count, g.first_index))
+    budget = fair_share(budget, len(todo), workers)
     jobs = [(g.spec or plan.spec_for(g.first_index), g.signature, budget) for g in todo]
     deadline = None if budget.total_seconds is None else clock() + budget.total_seconds
     try:

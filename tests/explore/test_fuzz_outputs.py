@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.explore.campaign import Budget, CampaignResult, run_campaign
+from sim.explore.campaign import MIN_SHRINK_SHARE_S, Budget, CampaignResult, fair_share, run_campaign
 from sim.explore.outputs import prepare_out, save_campaign
 from sim.explore.plan import CampaignPlan
 from sim.explore.report import summary_lines
@@ -80,3 +80,14 @@ def test_a_non_empty_folder_is_refused_unless_forced(tmp_path: Path) -> None:
         prepare_out(str(tmp_path), force=False)
     assert prepare_out(str(tmp_path), force=True) == tmp_path
     assert prepare_out(str(tmp_path / "new"), force=False) == tmp_path / "new"
+
+
+
+def test_the_total_shrink_time_is_shared_fairly_among_the_groups() -> None:
+    """159 groups and 120 s of shrinking: each gets 0.75 s, not 10 s for the first twelve and nothing for the rest."""
+    budget = ShrinkBudget(max_runs=100, max_seconds=10, total_seconds=120)
+    assert fair_share(budget, 159, 1).max_seconds == pytest.approx(120 / 159)
+    assert fair_share(budget, 159, 2).max_seconds == pytest.approx(240 / 159)  # two processes shrink at once
+    assert fair_share(budget, 3, 1).max_seconds == 10  # never more than the per-group budget
+    assert fair_share(budget, 10_000, 1).max_seconds == MIN_SHRINK_SHARE_S
+    assert fair_share(ShrinkBudget(max_seconds=10), 159, 1).max_seconds == 10  # no total: no sharing

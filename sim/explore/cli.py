@@ -56,7 +56,7 @@ def add_fuzz_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--no-shrink", action="store_true", help="save each group's first failing run as found")
     p.add_argument("--shrink-runs", type=int, help="most runs spent shrinking one group (default 100)")
     p.add_argument("--shrink-seconds", type=float, help="most wall seconds spent shrinking one group (default 10); "
-                   "all groups together get at most max(60, --seconds)")
+                   "all groups together get at most max(60, --seconds), shared fairly among them")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON document")
     return p
 

@@ -14,8 +14,6 @@ from models.names import (
     ANNOTATION_RECONCILED_CONFIG_VERSION,
     FINALIZER_COMPUTE_INSTANCE,
     FINALIZER_COMPUTE_INSTANCE_AAP,
-    MANAGEMENT_STATE_MANUAL,
-    MANAGEMENT_STATE_UNMANAGED,
 )
 from models.objects import Phase
 from sim.checks.base import register_checker
@@ -24,7 +22,6 @@ from sim.checks.quiescence import Quiescence
 from sim.checks.tracking import AapLedger, BackendJob, Instances, Lifetime, Polls
 from sim.kube.events import ObjectRemoved, ObjectStored
 
-_HANDS_OFF = (MANAGEMENT_STATE_MANUAL, MANAGEMENT_STATE_UNMANAGED)
 _FINALIZER_NAMES = {FINALIZER_COMPUTE_INSTANCE: "base", FINALIZER_COMPUTE_INSTANCE_AAP: "computeinstance-aap"}
 
 
@@ -87,7 +84,7 @@ class DeletionCompletes(_EndChecker):
 
     def finish(self, end_t: float) -> None:
         for life in self.instances.all:
-            if not life.live or life.deletion_t is None or life.management_state in _HANDS_OFF:
+            if not life.live or life.deletion_t is None or life.hands_off:
                 continue
             if not self.quiet.judged(life.key, end_t, life.deletion_t, jobs=self.jobs_of(life)):
                 continue
@@ -132,7 +129,7 @@ class ProvisioningConverges(_EndChecker):
 
     def finish(self, end_t: float) -> None:
         for life in self.instances.all:
-            if not life.live or life.deletion_t is not None or life.management_state in _HANDS_OFF:
+            if not life.live or life.deletion_t is not None or life.hands_off:
                 continue
             desired = desired_config_version(life.obj.spec)
             annotation = life.obj.metadata.annotations.get(ANNOTATION_RECONCILED_CONFIG_VERSION)

@@ -31,7 +31,6 @@ from models.objects import ComputeInstance
 from sim.backends.aap import AapJobLaunched
 from sim.checks.base import register_checker
 from sim.checks.common import EventChecker, at, entries_text, entry_text, id_list
-from sim.checks.liveness import _HANDS_OFF as HANDS_OFF
 from sim.checks.quiescence import Quiescence
 from sim.checks.tracking import AapAnswers, AapLedger, BackendJob, Instances, Lifetime, Polls, StatusWrites
 from sim.checks.unlearnable import unlearnable
@@ -122,7 +121,7 @@ class JobsRecorded(_RecordChecker):
     def finish(self, end_t: float) -> None:
         for life in self.instances.all:
             if life.live:
-                if life.management_state in HANDS_OFF:
+                if life.hands_off:
                     continue  # the user told the operator to keep its hands off (§2.6)
                 when = f"by the end of the run at {at(end_t)} ({self.quiet.since()})"
                 self._judge(life, end_t, when, end_t)
@@ -253,7 +252,7 @@ class JobStateRecorded(_RecordChecker):
 
     def finish(self, end_t: float) -> None:
         for life in self.instances.all:
-            if life.live and life.management_state not in HANDS_OFF:  # hands off: the user said so (§2.6)
+            if life.live and not life.hands_off:  # hands off: the user said so (§2.6)
                 self._judge(life, end_t)
 
     def _judge(self, life: Lifetime, end_t: float) -> None:

@@ -9,7 +9,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from models.events import Event
-from models.names import ANNOTATION_MANAGEMENT_STATE, KIND_COMPUTE_INSTANCE
+from models.names import (
+    ANNOTATION_MANAGEMENT_STATE,
+    KIND_COMPUTE_INSTANCE,
+    MANAGEMENT_STATE_MANUAL,
+    MANAGEMENT_STATE_UNMANAGED,
+)
 from models.objects import ComputeInstance
 from sim.backends.aap import (
     ACTIVE,
@@ -67,6 +72,11 @@ class Lifetime:
     @property
     def management_state(self) -> str:
         return self.obj.metadata.annotations.get(ANNOTATION_MANAGEMENT_STATE, "")
+
+    @property
+    def hands_off(self) -> bool:
+        """The user told the operator to keep its hands off (§2.6): no liveness or recording judgement."""
+        return self.management_state in (MANAGEMENT_STATE_MANUAL, MANAGEMENT_STATE_UNMANAGED)
 
 
 class Instances:
@@ -335,7 +345,6 @@ class AapAnswers(Routed):
         self._fault: tuple[int, float, str] | None = None  # the latest AapRequestFaulted: seq, t, path
         self.launch: dict[int, _Request] = {}  # job id -> the API request that launched it
         self.lost: dict[int, tuple[int, float, str]] = {}  # job id -> its launch answer's loss: seq, t, why
-        self.named_t: dict[int, float] = {}  # job id -> when an answer first named it
         self.named_all: dict[int, list[float]] = {}  # job id -> every time an answer named it, oldest first
         self.end_shown_t: dict[int, float] = {}  # job id -> when an answer first showed it finished
         self.lookups: list[JobListLookup] = []
@@ -386,7 +395,6 @@ class AapAnswers(Routed):
         if not ok:
             return
         for job_id, status in _jobs_named(request.kind, e.body):
-            self.named_t.setdefault(job_id, e.t)
             self.named_all.setdefault(job_id, []).append(e.t)
             if status in FINISHED:
                 self.end_shown_t.setdefault(job_id, e.t)

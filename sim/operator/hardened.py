@@ -200,9 +200,7 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         answer = yield from drive(provider.trigger_provision(instance),
                                   lambda: self.write_launch_mark(instance, JobType.PROVISION))
         if answer.unanswered:
-            yield log("Provision launch unanswered: its job may exist, waiting for its effects", error=answer.error)
-            yield from self.look_up_unanswered(instance, JobType.PROVISION)
-            return self.poll_requeue()
+            return (yield from self.launch_unanswered(instance, JobType.PROVISION, answer))
         self.settle_launch_mark(instance, JobType.PROVISION, answer)
         result = yield from super().trigger_provision(instance, Answered(provider, answer))
         self.remember_answered_launch(instance, JobType.PROVISION, answer)
@@ -319,9 +317,7 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         if answer.error is not None or answer.unanswered:
             yield from self.record_provision_end(instance, answer.reads, ask=False)
         if answer.unanswered:
-            yield log("Deprovision launch unanswered: its job may exist, waiting for its effects", error=answer.error)
-            yield from self.look_up_unanswered(instance, JobType.DEPROVISION)
-            return self.poll_requeue()
+            return (yield from self.launch_unanswered(instance, JobType.DEPROVISION, answer))
         self.settle_launch_mark(instance, JobType.DEPROVISION, answer)
         result = yield from super().trigger_deprovision(instance, Answered(provider, answer))
         self.remember_answered_launch(instance, JobType.DEPROVISION, answer)
@@ -347,6 +343,14 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         return (yield from self.settle_unseen_deprovision(instance, provider, latest, result))
 
     # -- helpers (not overrides) ------------------------------------------------------------------------
+    def launch_unanswered(self, instance: ComputeInstance, job_type: JobType,
+                          answer: Answer[Any]) -> Co[ReconcileResult]:
+        """F3/F4: a launch got no answer, so its job may exist: look it up at once, else wait for its effects."""
+        yield log(f"{job_type.value.capitalize()} launch unanswered: its job may exist, waiting for its effects",
+                  error=answer.error)
+        yield from self.look_up_unanswered(instance, job_type)
+        return self.poll_requeue()
+
     def before_delete_launch(self, instance: ComputeInstance, answer: Answer[Any]) -> Co[None]:
         """Right before a delete launch goes out: the provision job's end, and the launch mark, in one status write."""
         yield from self.record_provision_end(instance, answer.reads)

@@ -19,7 +19,7 @@ from typing import Any
 from models.jobs import JobRecord, JobState, JobType, is_eda_job_id, map_aap_status
 from models.objects import ComputeInstance
 from sim.kernel.effects import HttpResponse
-from sim.operator.aap_client import API_VERSION, AAPClient, JobSummary, is_not_found
+from sim.operator.aap_client import API_VERSION, AAPClient, Job, JobSummary, is_not_found
 from sim.operator.config import OperatorConfig
 from sim.operator.errors import GoError
 from sim.operator.types import Co
@@ -112,7 +112,7 @@ class AAPJobs:
             if response.status == 404:
                 return Observation(Seen.PURGED)
             if response.ok and isinstance(response.body, dict):
-                status = str(response.body.get("status") or "")
+                status = Job.from_body(response.body).status
                 return AAPJobs.seen(map_aap_status(status), status)
         return None
 

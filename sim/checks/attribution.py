@@ -16,12 +16,14 @@ A violation is attributed to the environment when
   its events: those checkers report what is still pending, not the delivery that never acted); or
 - its checker reported it as the environment's (`Checker.violate(..., environment_causes=...)`), having seen
   that AAP destroyed what any controller needed to know before it could reach one
-  (`sim.checks.unlearnable`): `jobs-recorded` for an API-launched job whose id was lost (its launch answer
-  lost, or the process that learned it crashed soon after) and that was purged, or whose instance was
-  removed, before it could be looked up again; `one-deprovision` for a second delete launch after such a
-  first one; `job-state-recorded` for a job purged before any answer showed its end (see
-  `sim.checks.recording`). The checker adds the events that show it (the lost answer,
-  the purge or removal) and says in its explanation why no controller could have known.
+  (`sim.checks.unlearnable`): `jobs-recorded` for a job whose existence was lost (the answer to its API
+  launch, or to the webhook POST whose delivery launched it, was lost, or the process that learned of it
+  crashed before any status write went through) and that was purged, or whose instance was removed, before it
+  could be looked up again, while the operator asked in vain or could not ask (its process was down, or the
+  instance was left `manual` or `unmanaged`); `one-deprovision` for a second delete launch after such a first
+  one; `job-state-recorded` for a job purged before any answer showed its end (see `sim.checks.recording`).
+  The checker adds the events that show it (the lost answer, the purge or removal) and says in its
+  explanation why no controller could have known.
 """
 
 from __future__ import annotations

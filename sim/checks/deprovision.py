@@ -5,9 +5,8 @@ from __future__ import annotations
 from sim.checks.base import register_checker
 from sim.checks.common import at, subject
 from sim.checks.launches import LaunchChecker
-from sim.checks.quiescence import Quiescence
-from sim.checks.tracking import AapAnswers, BackendJob, StatusWrites
-from sim.checks.unlearnable import unlearnable
+from sim.checks.tracking import BackendJob
+from sim.checks.unlearnable import Knowledge, unlearnable
 
 
 @register_checker
@@ -26,10 +25,8 @@ class OneDeprovision(LaunchChecker):
     def __init__(self) -> None:
         super().__init__()
         self._per_life: dict[tuple[str, str, int], list[BackendJob]] = {}
-        self.answers = AapAnswers()
-        self.quiet = Quiescence()
-        self.writes = StatusWrites()
-        self.follow(self.answers, self.quiet, self.writes)
+        self.known = Knowledge.new()
+        self.follow(*self.known.trackers)
 
     def judge(self, job: BackendJob) -> None:
         if job.playbook != "delete":
@@ -48,7 +45,7 @@ class OneDeprovision(LaunchChecker):
             deletion = "whose deletion was never requested"
         removed = f", removed at {at(life.removed_t)}," if life.removed_t is not None else ""
         cause, shown = self.relaunch_cause(first, job)
-        lost = unlearnable(self.answers, self.quiet, self.writes, first, job.launch_t)
+        lost = unlearnable(self.known, first, job.launch_t)
         text = (f"{job.describe()} is deprovision job number {len(launched)} for {subject(job.key)}{removed} "
                 f"{deletion}; the first was {first.describe()}. Two delete playbooks run against the same "
                 f"VirtualMachine and the same computeinstance-aap finalizer, and the operator follows at most one "

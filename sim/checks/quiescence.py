@@ -117,10 +117,17 @@ class Quiescence(Routed):
         """Whether a run ending at `end_t` gave `key` its chance and `quiet_s` more."""
         return self.operator_running and end_t >= self.chance_t(key, *times, jobs=jobs) + self.quiet_s
 
-    def up_time(self, start_t: float, end_t: float) -> float:
-        """How long an operator process ran between two times (outages subtracted)."""
-        down = sum(max(0.0, min(end_t, up_t) - max(start_t, down_t)) for down_t, up_t, _ in self.down)
-        return max(0.0, end_t - start_t - down)
+    def up_time(self, start_t: float, end_t: float, off: Iterable[tuple[float, float]] = ()) -> float:
+        """How long an operator process ran between two times, outages and the `off` spans (which may overlap them)
+        subtracted."""
+        spans = sorted([*((down_t, up_t) for down_t, up_t, _ in self.down), *off])
+        blocked, reach = 0.0, start_t  # `reach`: where the blocked time counted so far ends
+        for span_start, span_end in spans:
+            begin, end = max(span_start, reach), min(span_end, end_t)
+            if end > begin:
+                blocked += end - begin
+                reach = end
+        return max(0.0, end_t - start_t - blocked)
 
     def crash_after(self, t: float) -> tuple[float, int] | None:
         """The first operator crash at or after `t`: its time and seq."""

@@ -16,10 +16,12 @@ else the one most recently removed under that name; jobs naming an instance that
 Judged when the object is removed (everything launched so far), again at the end for jobs launched
 after the removal, and at the end for live objects once the world was quiet long enough (see
 `sim.checks.quiescence`) and not left `manual` or `unmanaged` (the operator keeps its hands off, §2.6).
-An API-launched job whose launch answer was lost, and that AAP purged (or whose object was removed)
-before any answer naming its id or any successful job-list lookup that could list it reached the
-operator, could not be recorded by any controller: it is reported apart and marked as the environment's
-(`sim.checks.attribution`). Reports are written at the end, when that is known.
+A job whose launch answer was lost (an API launch answer naming its id, or the answer to the webhook POST
+whose delivery launched it), and that AAP purged (or whose object was removed) before any answer naming
+it or any successful job-list lookup that could list it reached the operator, could not be recorded by
+any controller (`sim.checks.unlearnable`): an API job is reported apart and marked as the environment's
+(`sim.checks.attribution`); EDA jobs that outnumber the EDA entries are the environment's when, without
+those, they would not. Reports are written at the end, when that is known.
 """
 
 from __future__ import annotations
@@ -31,9 +33,8 @@ from models.objects import ComputeInstance
 from sim.backends.aap import AapJobLaunched
 from sim.checks.base import register_checker
 from sim.checks.common import EventChecker, at, entries_text, entry_text, id_list
-from sim.checks.quiescence import Quiescence
-from sim.checks.tracking import AapAnswers, AapLedger, BackendJob, Instances, Lifetime, Polls, StatusWrites
-from sim.checks.unlearnable import unlearnable
+from sim.checks.tracking import AapLedger, BackendJob, Instances, Lifetime, Polls
+from sim.checks.unlearnable import Knowledge, unlearnable
 from sim.kube.events import ObjectRemoved, ObjectStored
 
 EDA_POLL_MESSAGE = "EDA provider does not support status polling"  # what the EDA provider writes on every poll
@@ -64,12 +65,11 @@ class _RecordChecker(EventChecker):
         super().__init__()
         self.instances = Instances()
         self.ledger = AapLedger()
-        self.quiet = Quiescence()
         self.polls = Polls()
-        self.answers = AapAnswers()
-        self.writes = StatusWrites()
+        self.known = Knowledge.new()
+        self.quiet, self.answers = self.known.quiet, self.known.answers
         self.records: dict[tuple[str, str, int], _Recorded] = {}
-        self.follow(self.ledger, self.quiet, self.polls, self.answers, self.writes)
+        self.follow(self.ledger, self.polls, *self.known.trackers)
         self.route(ObjectStored, self._stored)
         self.route(ObjectRemoved, self._removed)
         self.route(AapJobLaunched, self._launched)
@@ -102,6 +102,19 @@ class _RecordChecker(EventChecker):
         """Called after a removal was folded."""
 
 
+@dataclass(frozen=True, slots=True)
+class _EdaCount:
+    """EDA jobs of one type found to outnumber a lifetime's EDA entries when it was judged: reported at the end."""
+
+    life: Lifetime
+    t: float
+    when: str
+    job_type: JobType
+    launched: list[BackendJob]  # every EDA job of the type counted against the lifetime
+    counted: list[BackendJob]  # those not recorded by their AAP id
+    recorded: tuple[tuple[str, float], ...]  # the EDA entries (jobID, timestamp) ever persisted
+
+
 @register_checker
 class JobsRecorded(_RecordChecker):
     """§17 item 2: a job the operator does not know of is neither polled, nor cancelled, nor waited for."""
@@ -113,6 +126,7 @@ class JobsRecorded(_RecordChecker):
     def __init__(self) -> None:
         super().__init__()
         self._unrecorded_found: list[tuple[Lifetime, float, str, JobType, list[BackendJob]]] = []
+        self._eda_found: list[_EdaCount] = []
 
     def on_removed(self, life: Lifetime) -> None:
         assert life.removed_t is not None, "a removed lifetime has a removal time"
@@ -132,6 +146,8 @@ class JobsRecorded(_RecordChecker):
         # (a launch answer lost after the removal, a purge after it).
         for life, t, when, job_type, jobs in self._unrecorded_found:
             self._unrecorded(life, t, when, job_type, jobs)
+        for found in self._eda_found:
+            self._outnumbered(found)
 
     def _judge(self, life: Lifetime, t: float, when: str, end_t: float | None) -> None:
         rec = self.record_of(life)
@@ -150,29 +166,49 @@ class JobsRecorded(_RecordChecker):
             self._count_eda(life, t, when, job_type, [j for j in ready if j.launched_by == "eda"])
 
     def _count_eda(self, life: Lifetime, t: float, when: str, job_type: JobType, eda_jobs: list[BackendJob]) -> None:
-        """EDA jobs recorded by their AAP id are recorded; the others must not outnumber the EDA entries."""
+        """EDA jobs recorded by their AAP id are recorded; the others must not outnumber the EDA entries (judged now,
+        reported at the end, like the API jobs)."""
         rec = self.record_of(life)
         playbook = TYPE_PLAYBOOK[job_type]
         launched = [j for j in eda_jobs if j.playbook == playbook]
-        by_id = [j for j in launched if (str(j.job_id), job_type) in rec.ids]
         counted = [j for j in launched if (str(j.job_id), job_type) not in rec.ids]
-        recorded = rec.eda[job_type]
-        excess = len(counted) - len(recorded)
-        if excess <= rec.eda_reported[job_type]:
-            return
-        rec.eda_reported[job_type] = excess
+        excess = len(counted) - len(rec.eda[job_type])
+        if excess > rec.eda_reported[job_type]:
+            rec.eda_reported[job_type] = excess
+            self._eda_found.append(_EdaCount(life, t, when, job_type, launched, counted, tuple(rec.eda[job_type])))
+
+    def _outnumbered(self, found: _EdaCount) -> None:
+        """Report EDA jobs that outnumber the EDA entries; as the environment's when those a controller could have
+        learned of do not (the others' webhook answers were lost and AAP purged them: `sim.checks.unlearnable`)."""
+        life, counted, recorded = found.life, found.counted, found.recorded
+        unknowable = {j.job_id: u for j in counted if (u := self._unlearnable(life, j, found.t)) is not None}
+        playbook = TYPE_PLAYBOOK[found.job_type]
+        counted_ids = {j.job_id for j in counted}
+        by_id = [j for j in found.launched if j.job_id not in counted_ids]
         names = id_list(i for (i, _) in recorded) or "none"
         entries = "entry" if len(recorded) == 1 else "entries"
         deliveries = id_list(sorted({j.eda_delivery for j in counted if j.eda_delivery is not None}))
         beside = f", beside {id_list(j.job_id for j in by_id)} recorded by AAP id," if by_id else ""
-        self.violate(t, life.subject, (
-            f"EDA launched {len(launched)} {playbook}-playbook job(s) for {life.subject} (AAP jobs "
-            f"{id_list(j.job_id for j in launched)}, from webhook deliveries {deliveries or 'unknown'}) but{beside} "
-            f"status.jobs[] held only {len(recorded)} EDA {job_type.value} {entries}"
-            f" ({names}) {when}: {excess} job(s) run unknown to the operator, which cannot poll EDA jobs and "
-            "only counts its own webhooks. The webhook was accepted more often than the operator recorded it "
-            "(a duplicated delivery, or a trigger that timed out after EDA had accepted it and was sent again)."),
-            [s for j in self._evidence(counted) for s in j.decisive()[:2]] + [life.seq])
+        text = (
+            f"EDA launched {len(found.launched)} {playbook}-playbook job(s) for {life.subject} (AAP jobs "
+            f"{id_list(j.job_id for j in found.launched)}, from webhook deliveries {deliveries or 'unknown'}) but"
+            f"{beside} status.jobs[] held only {len(recorded)} EDA {found.job_type.value} {entries} ({names}) "
+            f"{found.when}: {len(counted) - len(recorded)} job(s) run unknown to the operator, which cannot poll EDA "
+            "jobs and only counts its own webhooks. The webhook was accepted more often than the operator recorded it "
+            "(a duplicated delivery, or a trigger that timed out after EDA had accepted it and was sent again).")
+        events = [s for j in self._evidence(counted) for s in j.decisive()[:2]] + [life.seq]
+        if not unknowable:
+            self.violate(found.t, life.subject, text, events)
+            return
+        reasons = " ".join(f"Job {job_id}: {reason}" for job_id, (reason, _) in sorted(unknowable.items()))
+        if len(counted) - len(unknowable) > len(recorded):
+            self.violate(found.t, life.subject, f"{text} Even without the {len(unknowable)} job(s) no controller "
+                         f"could have known of, the jobs outnumber the entries. {reasons}", events)
+            return
+        causes = sorted({seq for _, seqs in unknowable.values() for seq in seqs})
+        shown = [s for job_id in sorted(unknowable) for s in self.ledger.jobs[job_id].decisive()[:2]]
+        self.violate(found.t, life.subject, f"{text} Only the job(s) no controller could have known of are missing. "
+                     f"{reasons}", [*events, *shown], environment_causes=causes)
 
     @staticmethod
     def _evidence(jobs: list[BackendJob]) -> list[BackendJob]:
@@ -205,10 +241,10 @@ class JobsRecorded(_RecordChecker):
             f"status.jobs[] holds {entries_text(life.obj.status.jobs, job_type)}.")
 
     def _unlearnable(self, life: Lifetime, job: BackendJob, t: float) -> tuple[str, list[int]] | None:
-        """Why no controller could have learned of an API-launched job judged at `t` (`sim.checks.unlearnable`)."""
+        """Why no controller could have learned of a job judged at `t` (`sim.checks.unlearnable`)."""
         removed = (life.removed_t, life.removed_seq) if life.removed_t is not None and life.removed_seq is not None \
             else None
-        return unlearnable(self.answers, self.quiet, self.writes, job, t, removed)
+        return unlearnable(self.known, job, t, removed)
 
 
 @register_checker
@@ -270,14 +306,18 @@ class JobStateRecorded(_RecordChecker):
 
     def _end_unlearnable(self, job: BackendJob) -> bool:
         """A purged job's end that no answer showed was the environment's doing, not a controller's neglect, when
-        between its end and its purge the operator asked AAP and every answer was lost (a timeout, a 5xx), or its
-        process ran for less than its configured poll interval (it was down, or the purge came sooner than a
-        controller polling at that interval could be expected to look). An operator that simply did not ask (the
-        EDA provider never polls, §12.1) could have learned it."""
+        between its end and its purge the operator asked AAP about it (a poll of its id, or a job-list lookup that
+        could list it) and every answer was lost (a timeout, a 5xx), or its process ran for less than its configured
+        poll interval while the user let it act on the instance (it was down, the instance was left `manual` or
+        `unmanaged` — §2.6 forbids polling then —, or the purge came sooner than a controller polling at that
+        interval could be expected to look). An operator that simply did not ask (the EDA provider never polls,
+        §12.1) could have learned it."""
         start_t, purge_t = job.end_t or 0.0, job.purged_t or 0.0
         asked = any(start_t <= p.t <= purge_t for p in self.answers.polls.get(job.job_id, []))
-        listed = any(start_t <= r.t <= purge_t for r in self.answers.list_requests)
-        return asked or listed or self.quiet.up_time(start_t, purge_t) < self.quiet.poll_interval_s
+        listed = any(start_t <= r.t <= purge_t and self.answers.could_list(r.query, job)
+                     for r in self.answers.list_requests)
+        up_s = self.quiet.up_time(start_t, purge_t, self.known.hands_off.of(job.key))
+        return asked or listed or up_s < self.quiet.poll_interval_s
 
     def _report(self, life: Lifetime, job: BackendJob, expected: JobState, end_t: float,
                 shown_t: float | None) -> None:

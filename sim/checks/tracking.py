@@ -1,12 +1,11 @@
-"""What several checkers need to know, folded from events only: instance lifetimes and the jobs AAP ran."""
+"""What several checkers need to know, folded from events only: instance lifetimes, the jobs AAP ran, and the operator's
+status writes, job polls and hands-off spans."""
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qsl
 
 from models.events import Event
 from models.names import (
@@ -16,25 +15,14 @@ from models.names import (
     MANAGEMENT_STATE_UNMANAGED,
 )
 from models.objects import ComputeInstance
-from sim.backends.aap import (
-    ACTIVE,
-    FINISHED,
-    AapCancelRequested,
-    AapJobLaunched,
-    AapJobPurged,
-    AapJobTransitioned,
-    AapRequestFaulted,
-)
+from sim.backends.aap import ACTIVE, FINISHED, AapCancelRequested, AapJobLaunched, AapJobPurged, AapJobTransitioned
 from sim.backends.eda import EdaRuleFired
-from sim.backends.playbooks import instance_of
 from sim.checks.common import Handler, Key, Routed, at, subject
 from sim.kernel.http import HttpAnswered, HttpFailed, HttpRequested
 from sim.kube.events import ObjectRemoved, ObjectStored
-from sim.kube.runtime_events import ManagerCrashed
 
-_JOBS_PATH = "/v2/jobs/"
-_LAUNCH_PATHS = ("/v2/job_templates/", "/v2/workflow_job_templates/")
-_LAUNCH_SUFFIX = "/launch/"
+JOBS_PATH = "/v2/jobs/"  # AAP's job resources: `GET <JOBS_PATH><id>/` polls one job, `GET <JOBS_PATH>?...` lists jobs
+HANDS_OFF_STATES = (MANAGEMENT_STATE_MANUAL, MANAGEMENT_STATE_UNMANAGED)  # §2.6: the operator keeps its hands off
 
 
 @dataclass(slots=True)
@@ -76,7 +64,7 @@ class Lifetime:
     @property
     def hands_off(self) -> bool:
         """The user told the operator to keep its hands off (§2.6): no liveness or recording judgement."""
-        return self.management_state in (MANAGEMENT_STATE_MANUAL, MANAGEMENT_STATE_UNMANAGED)
+        return self.management_state in HANDS_OFF_STATES
 
 
 class Instances:
@@ -150,6 +138,7 @@ class BackendJob:
     config_version: str  # the payload's desiredConfigVersion
     launch_seq: int
     launch_t: float
+    template: str = ""  # the AAP template it runs
     status: str = "new"
     end_seq: int | None = None
     end_t: float | None = None
@@ -210,7 +199,7 @@ class AapLedger(Routed):
 
     def launched(self, e: AapJobLaunched) -> BackendJob:
         job = BackendJob(e.job_id, e.playbook, (e.instance_namespace, e.instance_name), e.launched_by,
-                         e.config_version, e.seq, e.t)
+                         e.config_version, e.seq, e.t, e.template)
         self.jobs[e.job_id] = job
         self.by_instance.setdefault(job.key, []).append(job)
         return job
@@ -262,6 +251,44 @@ class StatusWrites(Routed):
         return any(start_t < t <= end_t for t in self.times.get(key, ()))
 
 
+class HandsOffSpans(Routed):
+    """When each ComputeInstance name was left `manual` or `unmanaged` (§2.6), by namespace/name, oldest first.
+
+    While the user keeps the operator's hands off an instance, the operator neither triggers nor polls its jobs
+    (`unmanaged`: it does not even read status), so that time is no chance to learn anything about them.
+    """
+
+    def __init__(self) -> None:
+        self._spans: dict[Key, list[tuple[float, float]]] = {}  # closed spans
+        self._since: dict[Key, float] = {}  # when the open span began
+
+    def routes(self) -> Iterable[tuple[type[Event], Handler]]:
+        return ((ObjectStored, self.stored), (ObjectRemoved, self.removed))
+
+    def stored(self, e: ObjectStored) -> None:
+        if e.kind != KIND_COMPUTE_INSTANCE:
+            return
+        key = (e.namespace, e.name)
+        if e.obj.metadata.annotations.get(ANNOTATION_MANAGEMENT_STATE, "") in HANDS_OFF_STATES:
+            self._since.setdefault(key, e.t)
+        else:
+            self._close(key, e.t)
+
+    def removed(self, e: ObjectRemoved) -> None:
+        if e.kind == KIND_COMPUTE_INSTANCE:
+            self._close((e.namespace, e.name), e.t)
+
+    def _close(self, key: Key, t: float) -> None:
+        since = self._since.pop(key, None)
+        if since is not None:
+            self._spans.setdefault(key, []).append((since, t))
+
+    def of(self, key: Key) -> list[tuple[float, float]]:
+        """The spans during which `key` was hands-off; one still open ends at infinity."""
+        since = self._since.get(key)
+        return [*self._spans.get(key, ()), *([(since, math.inf)] if since is not None else [])]
+
+
 class Polls(Routed):
     """The operator's status polls of AAP jobs (`GET .../v2/jobs/<id>/`): how many, when last, and the last answer."""
 
@@ -277,10 +304,10 @@ class Polls(Routed):
     def requested(self, e: HttpRequested) -> None:
         if e.method != "GET":
             return
-        i = e.url.find(_JOBS_PATH)
+        i = e.url.find(JOBS_PATH)
         if i < 0:
             return
-        job_id, _, rest = e.url[i + len(_JOBS_PATH):].partition("/")
+        job_id, _, rest = e.url[i + len(JOBS_PATH):].partition("/")
         if rest:
             return  # .../cancel/ and other sub-resources are not polls
         self.count[job_id] = self.count.get(job_id, 0) + 1
@@ -305,187 +332,3 @@ class Polls(Routed):
         answer = self.last_answer.get(job_id, "no answer yet")
         return f"polled {n} time{'s' if n != 1 else ''}, last at {at(self.last_t[job_id])} ({answer})"
 
-
-@dataclass(slots=True)
-class _Request:
-    """An operator request to AAP that may tell it about jobs: a launch, a poll of one job, or a job-list lookup."""
-
-    kind: str  # launch | poll | list
-    t: float
-    template: str = ""  # launch: the template named in the URL
-    target: Key = ("", "")  # launch: the instance of the payload
-    extra_vars: str = ""  # launch: the payload as JSON text (what the job list's extra_vars filter searches)
-    job_id: str = ""  # poll: the id in the URL
-    query: tuple[tuple[str, str], ...] = ()  # list: the filters
-    launched: int | None = None  # launch: the job it created
-    fault_seq: int | None = None  # launch: the AapRequestFaulted that met it
-    outcome: str = ""  # once over: "HTTP <status>", "timed out" or "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class JobListLookup:
-    """A job-list lookup AAP answered 200: when it was sent and answered, and its filters."""
-
-    sent_t: float
-    answered_t: float
-    query: tuple[tuple[str, str], ...]
-
-
-class AapAnswers(Routed):
-    """What AAP's answers let the operator learn of each job, from the HTTP events of its requests.
-
-    A job's existence shows in the answer to its launch, and in any answer naming its id (a job list, a poll);
-    its end shows in an answer that reports it finished. A launch request answered 2xx with the job's id
-    delivered it; one that failed (timeout) or was answered with an error after AAP had launched the job lost
-    it. Requests and jobs are paired at the launch: the open launch request of the job's template and instance.
-    """
-
-    def __init__(self) -> None:
-        self._open: dict[int, _Request] = {}  # request id -> request not answered yet
-        self._fault: tuple[int, float, str] | None = None  # the latest AapRequestFaulted: seq, t, path
-        self.launch: dict[int, _Request] = {}  # job id -> the API request that launched it
-        self.lost: dict[int, tuple[int, float, str]] = {}  # job id -> its launch answer's loss: seq, t, why
-        self.named_all: dict[int, list[float]] = {}  # job id -> every time an answer named it, oldest first
-        self.end_shown_t: dict[int, float] = {}  # job id -> when an answer first showed it finished
-        self.lookups: list[JobListLookup] = []
-        self.list_requests: list[_Request] = []  # every job-list lookup sent, oldest first
-        self.polls: dict[int, list[_Request]] = {}  # job id -> its polls (`GET v2/jobs/<id>/`), oldest first
-
-    def routes(self) -> Iterable[tuple[type[Event], Handler]]:
-        return ((HttpRequested, self.requested), (HttpAnswered, self.answered), (HttpFailed, self.failed),
-                (AapRequestFaulted, self.faulted), (AapJobLaunched, self.launched), (ManagerCrashed, self.crashed))
-
-    # -- folding -----------------------------------------------------------------------------------
-    def requested(self, e: HttpRequested) -> None:
-        request = _classify(e)
-        if request is not None:
-            self._open[e.request_id] = request
-            if request.kind == "poll" and request.job_id.isdigit():
-                self.polls.setdefault(int(request.job_id), []).append(request)
-            elif request.kind == "list":
-                self.list_requests.append(request)
-
-    def faulted(self, e: AapRequestFaulted) -> None:
-        self._fault = (e.seq, e.t, e.path)
-
-    def launched(self, e: AapJobLaunched) -> None:
-        if e.launched_by != "api":
-            return
-        target = (e.instance_namespace, e.instance_name)
-        for request in sorted(self._open.values(), key=lambda r: r.t):  # the oldest open launch of it
-            if request.kind == "launch" and request.launched is None and request.template == e.template \
-                    and request.target == target:
-                request.launched = e.job_id
-                self.launch[e.job_id] = request
-                if self._fault is not None and self._fault[1] == e.t and self._fault[2].endswith(
-                        f"/{e.template}{_LAUNCH_SUFFIX}"):
-                    request.fault_seq = self._fault[0]
-                return
-
-    def answered(self, e: HttpAnswered) -> None:
-        request = self._open.pop(e.request_id, None)
-        if request is None:
-            return
-        ok = 200 <= e.status < 300
-        request.outcome = f"HTTP {e.status}"
-        if request.kind == "list" and e.status == 200:
-            self.lookups.append(JobListLookup(request.t, e.t, request.query))
-        if request.launched is not None and not ok:
-            self.lost[request.launched] = (e.seq, e.t, f"was answered HTTP {e.status}")
-        if not ok:
-            return
-        for job_id, status in _jobs_named(request.kind, e.body):
-            self.named_all.setdefault(job_id, []).append(e.t)
-            if status in FINISHED:
-                self.end_shown_t.setdefault(job_id, e.t)
-
-    def failed(self, e: HttpFailed) -> None:
-        request = self._open.pop(e.request_id, None)
-        if request is None:
-            return
-        request.outcome = "timed out" if "deadline exceeded" in e.error else "failed"
-        if request.launched is not None:
-            self.lost[request.launched] = (e.seq, e.t, request.outcome)
-
-    def crashed(self, e: ManagerCrashed) -> None:
-        """The process died with its requests: a launch whose answer had not come back is lost with it."""
-        for request in self._open.values():
-            if request.launched is not None:
-                self.lost.setdefault(request.launched, (e.seq, e.t, "was cut by an operator crash"))
-        self._open.clear()
-
-    # -- judging -----------------------------------------------------------------------------------
-    def could_find(self, lookup: JobListLookup, job: BackendJob) -> bool:
-        """Whether `lookup`'s filters match `job` (its payload unknown: assume they do)."""
-        request = self.launch.get(job.job_id)
-        filters = dict(lookup.query)
-        template = filters.get("job_template__name")
-        if template is not None and request is not None and template != request.template:
-            return False
-        text = filters.get("extra_vars__icontains")
-        return text is None or request is None or text.lower() in request.extra_vars.lower()
-
-    def polls_between(self, job_id: int, start_t: float, end_t: float) -> str:
-        """`no poll of it was sent` or `3 polls of it were sent (2 timed out, 1 HTTP 500)` between two times."""
-        return _sent("poll of it", "polls of it", [p for p in self.polls.get(job_id, []) if start_t <= p.t <= end_t])
-
-    def lookups_between(self, start_t: float, end_t: float) -> str:
-        """`no job-list lookup was sent` or `2 job-list lookups were sent (2 timed out)` between two times."""
-        return _sent("job-list lookup", "job-list lookups",
-                     [r for r in self.list_requests if start_t <= r.t <= end_t])
-
-
-def _sent(one: str, many: str, requests: list[_Request]) -> str:
-    if not requests:
-        return f"no {one} was sent"
-    outcomes = [r.outcome or "unanswered" for r in requests]
-    counts = ", ".join(f"{outcomes.count(o)} {o}" for o in sorted(set(outcomes)))
-    return f"{len(requests)} {one if len(requests) == 1 else many} {'was' if len(requests) == 1 else 'were'} " \
-           f"sent ({counts})"
-
-
-def _classify(e: HttpRequested) -> _Request | None:
-    """The kind of AAP request `e` is, or None for any other request."""
-    url = e.url
-    i = url.find(_JOBS_PATH)
-    if i >= 0 and e.method == "GET":
-        rest = url[i + len(_JOBS_PATH):]
-        if rest.startswith("?") or not rest:
-            return _Request("list", e.t, query=tuple(parse_qsl(rest[1:], keep_blank_values=True)))
-        job_id, _, sub = rest.partition("/")
-        return _Request("poll", e.t, job_id=job_id) if not sub else None
-    if e.method != "POST" or not url.endswith(_LAUNCH_SUFFIX):
-        return None
-    for path in _LAUNCH_PATHS:
-        j = url.find(path)
-        if j >= 0:
-            template = url[j + len(path):-len(_LAUNCH_SUFFIX)]
-            extra_vars = e.body.get("extra_vars") if isinstance(e.body, dict) else None
-            if isinstance(extra_vars, str):
-                try:
-                    extra_vars = json.loads(extra_vars)
-                except ValueError:
-                    extra_vars = None
-            text = json.dumps(extra_vars, sort_keys=True, default=str)
-            return _Request("launch", e.t, template=template, target=instance_of(extra_vars), extra_vars=text)
-    return None
-
-
-def _id_of(body: Any) -> int | None:
-    value = body.get("id") if isinstance(body, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _jobs_named(kind: str, body: Any) -> list[tuple[int, str]]:
-    """(id, status) of every job a 2xx answer to a `kind` request names."""
-    if kind == "list":
-        results = body.get("results") if isinstance(body, dict) else None
-        items = results if isinstance(results, list) else []
-    else:
-        items = [body]
-    named = []
-    for item in items:
-        job_id = _id_of(item)
-        if job_id is not None:
-            named.append((job_id, str(item.get("status", ""))))
-    return named

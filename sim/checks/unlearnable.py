@@ -1,52 +1,93 @@
-"""Whether AAP destroyed what any controller needed to know of a job launched through the API: its id.
+"""Whether AAP destroyed what any controller needed to know of a job: that it exists (its id, or EDA's acceptance).
 
-A controller learns a job's id from an answer naming it: the launch answer, a poll, a job-list lookup.
-That knowledge lives in process memory until a status write records it. It is lost when the launch
-answer is lost (the request timed out, or was answered with an error after AAP had launched the job), or
-when the process holding it crashes before any status write of the instance went through (every write it
-tried failed: it had no chance to record it; a process that did write the status without the id chose not
-to record it). After the loss the id can still be learned again from AAP's
+A controller learns of a job from an answer: of an API launch, the launch answer naming its id; of an EDA
+launch, the 2xx answer to the webhook POST whose delivery launched it (EDA names no job; the operator records
+an `eda-webhook-N` entry); of any job, a poll or a job-list lookup naming it (since F14 a controller may read
+AAP's job list in EDA mode too). That knowledge lives in process memory until a status write records it. It
+is lost when the answer is lost (the request timed out, was answered with an error after AAP or EDA had acted,
+or was cut by an operator crash), or when the process holding it crashes before any status write of the
+instance went through (every write it tried failed: it had no chance to record it; a process that did write
+the status without it chose not to record it). After the loss the job can still be learned again from AAP's
 job list — until AAP purges the job (or the object it belongs to is gone).
 
-So a job is *unlearnable* when its id was lost and, before it could be learned again, the job was purged
-(or its object removed before the lost answer was due); and the operator is not to blame for not
-re-learning it in between: it asked AAP and every answer was lost, or its process ran for less than a poll
-interval in that time. An operator that simply never asked (the reference never looks jobs up) could have.
-Used by `jobs-recorded` (the job is never recorded) and `one-deprovision` (a delete launch whose job could
-not be found is sent again after its bound, or the deletion would never complete).
+So a job is *unlearnable* when its existence was lost and, before it could be learned again, the job was
+purged (or its object removed before the lost answer was due); and the operator is not to blame for not
+re-learning it in between: it asked AAP with a lookup that could list the job and every answer was lost, or
+its process ran for less than a poll interval in that time while the user let it act on the instance (time
+the instance spent `manual` or `unmanaged` is no chance: §2.6 keeps the operator's hands off). An operator
+that simply never asked (the reference never looks jobs up) could have. Used by `jobs-recorded` (the job is
+never recorded, or EDA's jobs outnumber the EDA entries) and `one-deprovision` (a delete launch whose job
+could not be found is sent again after its bound, or the deletion would never complete).
 """
 
 from __future__ import annotations
 
-from sim.checks.common import at
+from dataclasses import dataclass
+
+from sim.checks.answers import AapAnswers, EdaAnswers
+from sim.checks.common import Routed, at
 from sim.checks.quiescence import Quiescence
-from sim.checks.tracking import AapAnswers, BackendJob, StatusWrites
+from sim.checks.tracking import BackendJob, HandsOffSpans, StatusWrites
 
-__all__ = ["unlearnable"]
+__all__ = ["Knowledge", "unlearnable"]
 
 
-def unlearnable(answers: AapAnswers, quiet: Quiescence, writes: StatusWrites, job: BackendJob, t: float,
+@dataclass(frozen=True, slots=True)
+class Knowledge:
+    """What a checker follows to judge whether the operator could learn of a job: the answers it got, its process
+    outages and poll interval, its status writes, and when the user kept its hands off an instance."""
+
+    answers: AapAnswers
+    eda: EdaAnswers
+    quiet: Quiescence
+    writes: StatusWrites
+    hands_off: HandsOffSpans
+
+    @classmethod
+    def new(cls) -> Knowledge:
+        return cls(AapAnswers(), EdaAnswers(), Quiescence(), StatusWrites(), HandsOffSpans())
+
+    @property
+    def trackers(self) -> tuple[Routed, ...]:
+        """What a checker must `follow` (before its own handlers) to keep this up to date."""
+        return (self.answers, self.eda, self.quiet, self.writes, self.hands_off)
+
+
+def unlearnable(known: Knowledge, job: BackendJob, t: float,
                 removed: tuple[float, int] | None = None) -> tuple[str, list[int]] | None:
-    """Why no controller could have learned `job`'s id by `t`, and the events that show it; None if one could.
+    """Why no controller could have learned of `job` by `t`, and the events that show it; None if one could.
 
     `removed` is the (time, seq) of the removal of the object the job belongs to, if it was removed.
     """
-    if job.launched_by != "api":
+    answers, quiet = known.answers, known.quiet
+    delivery = job.eda_delivery
+    if job.launched_by == "api":
+        learned = answers.named_all.get(job.job_id, [])
+        loss = answers.lost.get(job.job_id)
+        answer, payload = "the answer to the launch request", None
+        never, learned_what = "its id never reached the operator", "the id"
+    elif delivery is not None:
+        reached = known.eda.reached_t.get(delivery)
+        learned = sorted([*answers.named_all.get(job.job_id, []), *([reached] if reached is not None else [])])
+        loss = known.eda.lost.get(delivery)
+        answer, payload = f"the answer to the webhook POST that EDA accepted as delivery {delivery}", \
+            known.eda.payload.get(delivery)
+        never, learned_what = "the operator never learned that EDA had accepted it", "of the job"
+    else:
         return None
-    named = [n for n in answers.named_all.get(job.job_id, ()) if n <= t]
-    if named:  # the operator learned the id: lost only if its process crashed before any status write went through
+    named = [n for n in learned if n <= t]
+    if named:  # the operator learned of the job: lost only if its process crashed before any status write went through
         crash = quiet.crash_after(named[-1])
-        if crash is None or crash[0] > t or writes.any_between(job.key, named[-1], crash[0]):
+        if crash is None or crash[0] > t or known.writes.any_between(job.key, named[-1], crash[0]):
             return None
         lost_t, lost_seq = crash
         how = (f"reached an operator process that crashed at {at(lost_t)}, {lost_t - named[-1]:.2f} s after it last "
-               "learned the id, before any status write of the instance went through")
+               f"learned {learned_what}, before any status write of the instance went through")
     else:
-        lost = answers.lost.get(job.job_id)
-        if lost is None:
+        if loss is None:
             return None
-        lost_seq, lost_t, answer = lost
-        how = f"{answer} (at {at(lost_t)}), so its id never reached the operator"
+        lost_seq, lost_t, why = loss
+        how = f"{why} (at {at(lost_t)}), so {never}"
     ends: list[tuple[float, int, str]] = []
     if job.purged_t is not None and job.purged_seq is not None and job.purged_t <= t:
         ends.append((job.purged_t, job.purged_seq, f"AAP purged the job at {at(job.purged_t)}"))
@@ -55,15 +96,25 @@ def unlearnable(answers: AapAnswers, quiet: Quiescence, writes: StatusWrites, jo
     if not ends:
         return None
     deadline_t, deadline_seq, what = min(ends)
-    if deadline_t >= lost_t:  # the id could be learned again between the loss and the purge
+    hands_off = known.hands_off.of(job.key)
+    if deadline_t >= lost_t:  # the job could be learned of again between the loss and the purge
         lookups = [lk for lk in answers.lookups if lk.answered_t >= job.launch_t and lost_t <= lk.sent_t <= deadline_t]
-        if any(answers.could_find(lk, job) for lk in lookups):
+        if any(answers.could_list(lk.query, job, payload) for lk in lookups):
             return None
-        asked = any(lost_t <= r.t <= deadline_t for r in answers.list_requests)
-        if not (asked or quiet.up_time(lost_t, deadline_t) < quiet.poll_interval_s):
+        asked = any(lost_t <= r.t <= deadline_t and answers.could_list(r.query, job, payload)
+                    for r in answers.list_requests)
+        if not (asked or quiet.up_time(lost_t, deadline_t, hands_off) < quiet.poll_interval_s):
             return None
     fault = answers.launch[job.job_id].fault_seq if job.job_id in answers.launch else None
-    why = (f"No controller could have recorded it: AAP launched the job, but the answer to the launch request {how}, "
-           f"and {what}, before a successful job-list lookup could list it again (between the launch and then "
-           f"{answers.lookups_between(job.launch_t, deadline_t)}).")
+    kept_off = _hands_off_text(hands_off, lost_t, deadline_t)
+    launched = "AAP launched the job" if job.launched_by == "api" else "EDA's rule launched the job"
+    why = (f"No controller could have recorded it: {launched}, but {answer} {how}, and {what}, before a successful "
+           f"job-list lookup could list it again (between the launch and then "
+           f"{answers.lookups_between(job.launch_t, deadline_t)}{kept_off}).")
     return why, [lost_seq, deadline_seq, *([fault] if fault is not None else [])]
+
+
+def _hands_off_text(spans: list[tuple[float, float]], start_t: float, end_t: float) -> str:
+    """`; after the loss the user left the instance manual or unmanaged for 53.01 s` when it did, else ""."""
+    kept = sum(max(0.0, min(end_t, b) - max(start_t, a)) for a, b in spans)
+    return f"; after the loss the user left the instance manual or unmanaged for {kept:.2f} s" if kept > 0 else ""

@@ -10,6 +10,7 @@ import simpy
 from models.events import Event, UserActed
 from models.jobs import JobRecord, JobState, JobType
 from models.names import (
+    ANNOTATION_MANAGEMENT_STATE,
     ANNOTATION_RECONCILED_CONFIG_VERSION,
     DEFAULT_COMPUTE_INSTANCE_NAMESPACE,
     FINALIZER_COMPUTE_INSTANCE,
@@ -18,6 +19,7 @@ from models.names import (
 from models.objects import ComputeInstance, ComputeInstanceSpec, ComputeInstanceStatus, ObjectMeta, Phase
 from sim.backends.aap import AapJobLaunched, AapJobPurged, AapJobTransitioned
 from sim.backends.config import BackendConfig
+from sim.backends.eda import EdaRuleFired, WebhookReceived
 from sim.checks import CheckRun, Violation, new_checkers
 from sim.kernel.choice import SeededChoiceSource
 from sim.kernel.http import HttpAnswered, HttpFailed, HttpRequested
@@ -29,6 +31,7 @@ from sim.world import ApiSettings, World, WorldConfig
 NS = DEFAULT_COMPUTE_INSTANCE_NAMESPACE
 VM1 = f"{NS}/vm-1"
 AAP = "http://aap.example/api/controller/v2"
+EDA = "http://eda.example"
 Story = Callable[[World], Generator[simpy.Event, Any, None]]
 E = TypeVar("E", bound=Event)
 
@@ -155,6 +158,30 @@ class Log:
     def timed_out(self, request_id: int, t: float | None = None) -> HttpFailed:
         return self.add(HttpFailed, "operator", t, request_id=request_id,
                         error="context deadline exceeded (Client.Timeout exceeded)")
+
+    # -- EDA: the operator's webhook POSTs, their deliveries, and the jobs the rule launched ------------------
+    def webhook_requested(self, request_id: int, hook: str = "create", name: str = "vm-1",
+                          t: float | None = None) -> HttpRequested:
+        """The operator POSTs the CR `name` to the create or delete webhook."""
+        return self.add(HttpRequested, "operator", t, request_id=request_id, method="POST",
+                        url=f"{EDA}/{hook}-compute-instance", body=self.ci(name, uid=f"uid-{name}").to_dict())
+
+    def webhook_received(self, delivery: int, hook: str = "create", name: str = "vm-1", outcome: str = "accepted",
+                         t: float | None = None) -> WebhookReceived:
+        return self.add(WebhookReceived, "eda", t, delivery=delivery, hook=hook, instance_namespace=NS,
+                        instance_name=name, outcome=outcome)
+
+    def eda_launched(self, job_id: int, delivery: int, playbook: str = "create", name: str = "vm-1", copy: int = 1,
+                     t: float | None = None) -> EdaRuleFired:
+        """EDA's rule for `delivery` launches `job_id` in AAP."""
+        self.launched(job_id, playbook, name, launched_by="eda", t=t)
+        return self.add(EdaRuleFired, "eda", template=f"cloudkit-{playbook}-compute-instance", job_id=job_id,
+                        delivery=delivery, copy=copy)
+
+    def management_state(self, state: str, name: str = "vm-1", t: float | None = None) -> ObjectStored:
+        """The user sets (or, with "", clears) the management-state annotation of `name` (§2.6)."""
+        return self.stored(self.ci(name, annotations={ANNOTATION_MANAGEMENT_STATE: state} if state else None),
+                           "update", t)
 
     # -- the world around ----------------------------------------------------------------------------
     def user(self, verb: str, instance: str = "", t: float | None = None, **params: Any) -> UserActed:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
-from models.frozen import builder
+from models.frozen import builder, slot_setters
 from models.objects import object_from_dict
 
 EVENT_TYPES: dict[str, type[Event]] = {}
@@ -126,7 +126,8 @@ class _Decoder:
     decode: Callable[[dict[str, Any]], Event]  # a dict with exactly `keys` -> the event
 
 
-_DECODERS: dict[type[Event], _Decoder] = {}
+# Filled on first use per class; `LogReader` looks a decoder up here itself (one call less per line).
+EVENT_DECODERS: dict[type[Event], _Decoder] = {}
 
 
 def _object_value(v: Any) -> Any:
@@ -142,7 +143,7 @@ def _decoder(cls: type[Event]) -> _Decoder:
     Per field: an OBJECT_FIELDS value is rebuilt as API objects, an enum-annotated one as its enum (None
     stays None), any other value is kept if it is an exact scalar and otherwise made hashable (lists become
     tuples) — as the field-by-field loop this replaces did, without looking the kind of each field up."""
-    found = _DECODERS.get(cls)
+    found = EVENT_DECODERS.get(cls)
     if found is None:
         names = tuple(f.name for f in dataclasses.fields(cls))
         # A field named "type" could never be given (the key names the class): no dict matches `keys` then.
@@ -161,10 +162,18 @@ def _decoder(cls: type[Event]) -> _Decoder:
                 args.append(f"(None if {v} is None else _d_enum_{i}({v}))")
             else:
                 args.append(f"({v} if type({v}) in _d_scalars else _d_tupled({v}))")
-        lines.append(f"    return _d_build({', '.join(args)})")
+        setters = slot_setters(cls)
+        if setters is None:
+            lines.append(f"    return _d_build({', '.join(args)})")
+        else:  # the builder's body inline (one call less per event of a replay): same values, same order
+            namespace.update({"_d_new": object.__new__, "_d_cls": cls})
+            namespace.update((f"_d_set_{i}", setter) for i, setter in enumerate(setters))
+            lines.append("    _d_obj = _d_new(_d_cls)")
+            lines += [f"    _d_set_{i}(_d_obj, {arg})" for i, arg in enumerate(args)]
+            lines.append("    return _d_obj")
         # The source names only the class's own fields; the file name names the class (tracebacks, profiles).
         exec(compile("\n".join(lines) + "\n", f"<decoder of {cls.__name__}>", "exec"), namespace)
-        found = _DECODERS[cls] = _Decoder(names, keys, namespace["decode"])
+        found = EVENT_DECODERS[cls] = _Decoder(names, keys, namespace["decode"])
     return found
 
 
@@ -174,7 +183,7 @@ def event_from_dict(d: dict[str, Any]) -> Event:
     cls = EVENT_TYPES.get(type_name) if isinstance(type_name, str) else None
     if cls is None:
         raise EventDecodeError(f"unknown event type {type_name!r}")
-    dec = _DECODERS.get(cls) or _decoder(cls)
+    dec = EVENT_DECODERS.get(cls) or _decoder(cls)
     if d.keys() != dec.keys:
         given = set(d) - {"type"}
         missing = [n for n in dec.names if n not in given]

@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 T = TypeVar("T")
 
 _BUILDERS: dict[type[Any], Callable[..., Any]] = {}
+_SETTERS: dict[type[Any], tuple[Callable[[Any, Any], None], ...]] = {}  # of the classes with a generated builder
 
 
 class _Slotted:
@@ -35,6 +36,13 @@ def builder(cls: type[T]) -> Callable[..., T]:
     if found is None:
         found = _BUILDERS[cls] = _make_builder(cls)
     return found
+
+
+def slot_setters(cls: type[Any]) -> tuple[Callable[[Any, Any], None], ...] | None:
+    """The slot setters, in field order, that `builder(cls)` applies to `object.__new__(cls)`; None when the
+    builder is the class itself. For generated code that builds a record inline (`models.events` decoders)."""
+    builder(cls)
+    return _SETTERS.get(cls)
 
 
 def _make_builder(cls: type[T]) -> Callable[..., T]:
@@ -73,4 +81,5 @@ def _make_builder(cls: type[T]) -> Callable[..., T]:
     # The source names only the class's own fields; the file name names the class (tracebacks, profiles).
     exec(compile("\n".join(lines) + "\n", f"<builder of {cls.__name__}>", "exec"), namespace)
     build: Callable[..., T] = namespace["build"]
+    _SETTERS[cls] = tuple(setters)
     return build

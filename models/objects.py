@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -48,6 +48,14 @@ class OwnerReference:
         # A Tenant carries one reference per instance it serves: built through the slot setters, positionally.
         return builder(cls)(d["kind"], d["name"], d["uid"], d.get("apiVersion", ""),
                             bool(d.get("controller", False)))
+
+
+def _owner_references_from_dicts(items: Iterable[Mapping[str, Any]]) -> list[OwnerReference]:
+    """`[OwnerReference.from_dict(d) for d in items]` with the builder looked up once per list, not per entry:
+    a replayed Tenant version carries one reference per instance it serves (~40 % of a replay's decoding calls)."""
+    new = builder(OwnerReference)
+    return [new(d["kind"], d["name"], d["uid"], d.get("apiVersion", ""), bool(d.get("controller", False)))
+            for d in items]
 
 
 @dataclass(slots=True)
@@ -101,7 +109,7 @@ class ObjectMeta:
             creation_timestamp=float(d.get("creationTimestamp", 0.0)),
             deletion_timestamp=d.get("deletionTimestamp"), labels=dict(d.get("labels", {})),
             annotations=dict(d.get("annotations", {})), finalizers=list(d.get("finalizers", [])),
-            owner_references=[OwnerReference.from_dict(o) for o in d.get("ownerReferences", [])],
+            owner_references=_owner_references_from_dicts(d.get("ownerReferences", ())),
         )
 
 
@@ -118,6 +126,7 @@ class KubeObject(Protocol):
     def with_status_of(self, other: KubeObject) -> KubeObject: ...
     def with_persisted_status_of(self, other: KubeObject) -> KubeObject: ...
     def persisted(self) -> KubeObject: ...
+    def persisted_in_place(self) -> KubeObject: ...
     def without_status(self) -> KubeObject: ...
 
 
@@ -283,6 +292,14 @@ class ComputeInstance:
             out.spec.restart_requested_at = persist_time(out.spec.restart_requested_at)
         return out
 
+    def persisted_in_place(self) -> ComputeInstance:
+        """`persisted()` of an object nobody else holds (the API server's own `new`): its status is replaced by
+        the stored form and its spec's time truncated, without copying the metadata and spec first."""
+        self.status = self.status.persisted()
+        if self.spec.restart_requested_at is not None:
+            self.spec.restart_requested_at = persist_time(self.spec.restart_requested_at)
+        return self
+
     def without_status(self) -> ComputeInstance:
         return ComputeInstance(self.metadata.copy(), self.spec.copy(), ComputeInstanceStatus(), self.kind)
 
@@ -336,6 +353,10 @@ class GenericObject:
 
     def persisted(self) -> GenericObject:
         return self.deepcopy()
+
+    def persisted_in_place(self) -> GenericObject:
+        """`persisted()` of an object nobody else holds: a generic object is stored as it is, so no copy."""
+        return self
 
     def without_status(self) -> GenericObject:
         return GenericObject(self.kind, self.metadata.copy(), _json_copy(self.spec), {})

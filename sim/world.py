@@ -29,6 +29,7 @@ from sim.backends.config import BackendConfig
 from sim.backends.world import Backends, build_backends
 from sim.kernel.choice import ChoiceSource, Dist
 from sim.kernel.errors import ApiError, Conflict, SimError
+from sim.kernel.gc_tuning import fewer_collections
 from sim.kernel.http import DEFAULT_LATENCY, HttpNetwork
 from sim.kernel.kernel import Kernel
 from sim.kernel.ordering import OrderedEnvironment, Strategy
@@ -140,7 +141,8 @@ class World:
         self.manager.start()
 
     def run(self, until: float) -> None:
-        self.kernel.env.run(until=until)
+        with fewer_collections():  # a run allocates millions of short-lived objects: see sim.kernel.gc_tuning
+            self.kernel.env.run(until=until)
 
     def spawn(self, gen: Generator[simpy.Event, Any, Any]) -> simpy.Process:
         return self.kernel.env.process(gen)

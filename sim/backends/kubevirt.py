@@ -268,9 +268,12 @@ class KubeVirt:
                 yield self.kernel.env.timeout(backoff)
                 backoff = min(backoff * 2, RETRY_CAP_S)
 
-    def _own_vm(self, run: _VmRun) -> Gen:
-        """The VM object of this run, or None if the name now holds another object (NotFound propagates)."""
-        vm = yield from self.client.get(KIND_VIRTUAL_MACHINE, run.namespace, run.name)
+    def _own_vm(self, run: _VmRun, *, read_only: bool = True) -> Gen:
+        """The VM object of this run, or None if the name now holds another object (NotFound propagates).
+
+        By default the stored object itself, which the caller only reads; `read_only=False` for a private copy
+        the caller may change (`_set_ready`)."""
+        vm = yield from self.client.get(KIND_VIRTUAL_MACHINE, run.namespace, run.name, read_only=read_only)
         return vm if vm.metadata.uid == run.uid else None
 
     def _add_finalizer(self, run: _VmRun) -> Gen:
@@ -298,7 +301,7 @@ class KubeVirt:
             yield from self.client.create(vmi)
 
     def _set_ready(self, run: _VmRun, ready: bool) -> Gen:
-        vm = yield from self._own_vm(run)
+        vm = yield from self._own_vm(run, read_only=False)  # its status is replaced below: a private copy
         if vm is None or vm.metadata.terminating:
             return
         assert isinstance(vm, GenericObject), "VirtualMachine objects are GenericObjects"

@@ -193,9 +193,11 @@ class Playbooks:
 
     # -- create ----------------------------------------------------------------------------------
     def _read_cr(self, run: _Run) -> Gen:
-        """The live CR, or None if it is gone; other API errors fail the step."""
+        """The live CR, or None if it is gone; other API errors fail the step.
+
+        Read only (the stored object, not a copy): both callers only read its finalizers and deletion mark."""
         try:
-            return (yield from run.client.get(KIND_COMPUTE_INSTANCE, run.namespace, run.name))
+            return (yield from run.client.get(KIND_COMPUTE_INSTANCE, run.namespace, run.name, read_only=True))
         except NotFound:
             return None
         except ApiError as err:
@@ -223,7 +225,9 @@ class Playbooks:
         if not isinstance(ref, Mapping) or not ref.get("name"):
             raise StepFailed("'ansible_eda.event.payload.status.tenantReference' is undefined")
         try:
-            tenant = yield from run.client.get(KIND_TENANT, str(ref.get("namespace", run.namespace)), str(ref["name"]))
+            # read only: only its status.namespace is read (a Tenant holds an owner reference per instance)
+            tenant = yield from run.client.get(KIND_TENANT, str(ref.get("namespace", run.namespace)), str(ref["name"]),
+                                               read_only=True)
         except ApiError as err:
             raise StepFailed(f"failed to read Tenant {ref['name']}: {err.reason}: {err.message}") from None
         namespace = tenant.status_dict().get("namespace")

@@ -138,8 +138,8 @@ class TenantController:
 
     def _ensure(self, obj: GenericObject) -> Gen:
         """Create `obj` unless an object of that key exists (CreateOrUpdate without the update)."""
-        try:
-            yield from self.client.get(obj.kind, obj.metadata.namespace, obj.metadata.name)
+        try:  # read only: the answer is not looked at, only whether there is one
+            yield from self.client.get(obj.kind, obj.metadata.namespace, obj.metadata.name, read_only=True)
         except NotFound:
             yield from self.client.create(obj)
 
@@ -164,8 +164,8 @@ class TenantController:
         except NotFound:
             return True
         for _ in range(MAX_GONE_POLLS):
-            try:
-                yield from self.client.get(kind, namespace, name)
+            try:  # read only: the answer is not looked at, only whether there is one
+                yield from self.client.get(kind, namespace, name, read_only=True)
             except NotFound:
                 return True
             yield self.kernel.env.timeout(self.config.tenant_poll_interval_s)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from models.events import Event, EventDecodeError, event_from_dict
+from models.events import EVENT_DECODERS, EVENT_TYPES, Event, EventDecodeError, event_from_dict
 from models.frozen import builder
 from sim.kernel.choice import Choice
 from sim.kernel.encoding import encode_event as encode_event
@@ -60,6 +60,11 @@ class Digest:
         """`add_line` of a line read from a file, its newline still on: hashed as it is, without a copy."""
         self._h.update(raw.encode("utf-8"))
         self.count += 1
+
+    def raw_hasher(self) -> Callable[[bytes], None]:
+        """The hash's own update: for a reader that hashes the encoded lines itself and sets `count`."""
+        update: Callable[[bytes], None] = self._h.update
+        return update
 
     def add(self, event: Event) -> None:
         """`add_line(encode_event(event))`, in one call: every event of a run passes here."""
@@ -263,6 +268,11 @@ class LogReader:
         lineno = 0
         count = 0
         loads = _loads
+        # Per line, the common case without a call of its own: the digest's hash updated directly
+        # (`Digest.add_raw`; its count is set at the end) and a known event decoded by its class's decoder
+        # (`event_from_dict`, which any other dict still goes through, for the same event or error).
+        hash_raw = digest.raw_hasher()
+        types, decoders = EVENT_TYPES, EVENT_DECODERS
         # The file is read here rather than through `iter_log`: one generator less for every line.
         with _open_log(p) as fh:
             try:
@@ -288,19 +298,22 @@ class LogReader:
                         footer, footer_line = d, lineno
                         continue
                     try:
-                        event = event_from_dict(d)
+                        type_name = d.get("type")
+                        dec = decoders.get(types.get(type_name)) if type(type_name) is str else None  # type: ignore[arg-type]
+                        event = dec.decode(d) if dec is not None and d.keys() == dec.keys else event_from_dict(d)
                     except (EventDecodeError, TypeError, ValueError, KeyError) as exc:
                         raise _err(p, lineno, f"the line is not a valid event: {exc}",
                                    "the file was edited or written by another simulator version; re-create it") from exc
                     if event.seq != count:
                         raise _err(p, lineno, f"event seq {event.seq} where {count} was expected",
                                    "the file was edited (lines removed or reordered); re-create it from its seed")
-                    digest.add_raw(raw)  # = add_line(raw[:-1])
+                    hash_raw(raw.encode("utf-8"))  # = digest.add_raw(raw) = add_line(raw[:-1])
                     count += 1
                     self.count = count
                     yield event
             except UnicodeDecodeError as exc:
                 raise _not_utf8(p, exc) from exc
+        digest.count = count
         if header is None:
             raise _err(p, 1, "the file is empty", "pass a log written by `python -m sim ... --log FILE`")
         if footer is None:

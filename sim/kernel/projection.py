@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from models.events import Event
 from sim.kernel.choice import Choice
+from sim.kernel.gc_tuning import fewer_collections
 from sim.kernel.log import EventLog
 from sim.kernel.logfile import LogHeader, LogReader, SavedLog, read_log
 
@@ -91,8 +92,9 @@ class Replayed:
 
 def replay(path: str | os.PathLike[str]) -> Replayed:
     """Read and verify a saved log, then fold it into every registered projection."""
-    saved = read_log(path)
-    return Replayed(saved, fold(saved.events))
+    with fewer_collections():  # as a run: see sim.kernel.gc_tuning
+        saved = read_log(path)
+        return Replayed(saved, fold(saved.events))
 
 
 @dataclass
@@ -119,7 +121,8 @@ def replay_stream(path: str | os.PathLike[str],
     events were folded, so the returned state exists only for a verified log.
     """
     reader = LogReader(path)
-    projs = fold(reader.events(), projections)
+    with fewer_collections():  # as a run: see sim.kernel.gc_tuning
+        projs = fold(reader.events(), projections)
     assert reader.header is not None, "a verified log has a header"
     return StreamReplayed(reader.path, reader.header, reader.count, reader.digest, reader.choices, projs)
 

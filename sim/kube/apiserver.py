@@ -151,13 +151,14 @@ class ApiServer:
     def _commit(self, verb: str, new: KubeObject, actor: str, *, persisted: bool = False) -> KubeObject:
         """Store `new` with the next resourceVersion, or remove it if terminating without finalizers.
 
-        `new` is a private object the server may change; `persisted=True` says it already is in its stored
-        form (`persisted()` is idempotent, so it is not converted again)."""
+        `new` is a private object the server may change (every caller builds it from copies), so it is
+        converted to its stored form in place rather than copied again; `persisted=True` says it already is
+        in its stored form (`persisted()` is idempotent, so it is not converted again)."""
         self.store.resource_version += 1
         rv = self.store.resource_version
         new.metadata.resource_version = rv
         if not persisted:
-            new = new.persisted()
+            new = new.persisted_in_place()
         key = object_key(new)
         if new.metadata.terminating and not new.metadata.finalizers:
             self.kernel.record(ObjectRemoved, actor, kind=key[0], namespace=key[1], name=key[2],

@@ -2,8 +2,9 @@
 
 Each override names the finding it fixes (the F-numbers of docs/findings.md) and calls the reference
 method for everything the finding does not touch. Helpers that are not overrides live in
-`sim.operator.hardened_launches` (launch marks, effects of a job on the CR, provider answers) and
-`sim.operator.hardened_waits` (what a launch or a deletion must wait for).
+`sim.operator.hardened_launches` (launch marks, effects of a job on the CR, provider answers),
+`sim.operator.hardened_waits` (what a launch or a deletion must wait for), `sim.operator.hardened_deletes`
+(the end of a delete job the provider cannot see) and `sim.operator.hardened_jobs` (AAP's job API).
 """
 
 from __future__ import annotations
@@ -14,19 +15,21 @@ from typing import Any
 
 from models.jobs import JobRecord, JobState, JobType, find_job_by_id, find_latest_job_by_type, is_eda_job_id
 from models.names import FINALIZER_COMPUTE_INSTANCE, KIND_COMPUTE_INSTANCE
-from models.objects import ComputeInstance, ComputeInstanceStatus, Phase
+from models.objects import ComputeInstance, ComputeInstanceStatus, GenericObject, Phase
 from sim.kernel.effects import CachedGet, Now, ReconcileResult, Sleep, UncachedGet, UpdateStatus
 from sim.kernel.errors import ApiTimeout, Conflict, NotFound, ServerError
 from sim.operator.aap_client import is_not_found
 from sim.operator.base import log
 from sim.operator.config import OperatorConfig
 from sim.operator.errors import errors_as
+from sim.operator.hardened_deletes import DeleteSteps
 from sim.operator.hardened_jobs import AAPJobs, Lookup, Seen
 from sim.operator.hardened_launches import (
     REASON_IN_FLIGHT,
     Answer,
     Answered,
     LaunchMark,
+    SeenEnds,
     Settled,
     aap_finalizer,
     applied,
@@ -35,6 +38,7 @@ from sim.operator.hardened_launches import (
 )
 from sim.operator.hardened_waits import OBSERVED_MESSAGE, OUTCOME_BOUND_S, UNSEEN_FAILURE_MESSAGE, WaitSteps
 from sim.operator.reconciler import ComputeInstanceReconciler
+from sim.operator.tenant import TENANT_PHASE_READY
 from sim.operator.types import Co, DeprovisionResult, ProvisioningProvider, ProvisionStatus, RateLimitError
 
 __all__ = ["HardenedComputeInstanceReconciler"]
@@ -44,16 +48,11 @@ STATUS_WRITE_ATTEMPTS = 8  # retry-on-conflict, and on 5xx and timeouts too, wit
 STATUS_WRITE_MAX_DELAY_S = 1.0
 APPLIED_MESSAGE = "Succeeded: the create playbook annotated the config version this job was launched with"
 PURGED_MESSAGE = "Failed: AAP purged the job before its end was seen, and its config version was never annotated"
-FINALIZER_GONE_MESSAGE = "Succeeded: the delete playbook removed the computeinstance-aap finalizer"
-FINALIZER_KEPT_MESSAGE = "Failed: AAP purged the job before its end was seen, and the finalizer is still there"
 MANUAL_SEEN_MESSAGE = "Seen in AAP while the instance is managed by hand (the operator reads, does not act)"
-EDA_DELETE_WAIT_MESSAGE = "Waiting for the EDA-launched delete playbook to remove the computeinstance-aap finalizer"
-UNSEEN_END_MESSAGE = (f"Failed: the computeinstance-aap finalizer is still there {OUTCOME_BOUND_S:g} s after the "
-                      "launch, so the delete playbook did not complete; deletion is blocked for a human to look")
 
 
-class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
-    """The reference reconciler with ten overrides, each fixing findings of the simulator (docs/findings.md)."""
+class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceReconciler):
+    """The reference reconciler with eleven overrides, each fixing findings of the simulator (docs/findings.md)."""
 
     name = "hardened"
 
@@ -69,6 +68,7 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         self.aap_jobs = AAPJobs.from_config(config)
         self.answered_launches = {}
         self.reconciled_uids: dict[tuple[str, str], str] = {}  # F15: the uid each key's current reconcile started from
+        self.seen_ends = SeenEnds()  # F7: job ends polls showed, until a status write records them
 
     # -- the whole reconcile ----------------------------------------------------------------------------
     def reconcile(self, namespace: str, name: str) -> Co[ReconcileResult]:
@@ -101,6 +101,7 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
             yield log("The status write recording a launch failed, recording it again shortly")
             return ReconcileResult(requeue_after_s=STALE_CACHE_REQUEUE_S)
         self.forget_answered_launches(namespace, name)  # its status write, if it needed one, went through
+        self.seen_ends.forget(namespace, name)
         return result
 
     def update_status_with_retry(self, namespace: str, name: str, new_status: ComputeInstanceStatus) -> Co[None]:
@@ -134,6 +135,28 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
                     raise
                 yield log("Status update failed, retrying", attempt=attempt)
                 yield Sleep(min(STATUS_WRITE_MAX_DELAY_S, self.retry_delay_s() * 2 ** (attempt - 1)))
+
+    # -- the tenant dependency --------------------------------------------------------------------------
+    def ensure_tenant(self, instance: ComputeInstance) -> Co[GenericObject | None]:
+        """Fixes F16 (a CI that does not own a re-created Tenant waits for it and is never woken).
+
+        The reference adds the CI's owner reference only on the "absent" path (§2.8, §4 step 4) and returns
+        without a requeue while the Tenant is not Ready, relying on the owner-based Tenant watch (§1, §13). A
+        Tenant found by its name may be a same-name replacement (the old one terminated while another CI
+        re-created it) that this CI does not own: nothing would wake it. Here the reference's CreateOrUpdate
+        runs on every reconcile that finds the Tenant, before the Ready check: it adds the missing owner
+        reference (so the watch wakes this CI, and the Tenant is not collected while it is used) and writes
+        nothing when the reference is there. The absent path is the reference's.
+        """
+        try:
+            yield from self.get_tenant(instance)
+        except NotFound:
+            return (yield from super().ensure_tenant(instance))
+        tenant = yield from self.create_or_update_tenant(instance)
+        if tenant.status.get("phase") != TENANT_PHASE_READY:
+            yield log("Tenant not ready", tenant=tenant.metadata.name, phase=tenant.status.get("phase", ""))
+            return None
+        return tenant
 
     # -- provisioning -----------------------------------------------------------------------------------
     def handle_provisioning(self, instance: ComputeInstance) -> Co[ReconcileResult]:
@@ -218,9 +241,11 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         playbook's own bound (`OUTCOME_BOUND_S`). While AAP only failed to answer, nothing is inferred within that
         bound: the annotation is the create playbook's last task, not its end (the job fails when the answer to
         that patch times out), and a recorded ending is final (AAP, asked again, could show another).
-        Otherwise the answer goes to the reference handling unchanged.
+        Otherwise the answer goes to the reference handling unchanged. An end a poll of this process showed answers a
+        404 (the job purged after the status write recording that end failed).
         """
-        answer = yield from ask(lambda: provider.get_provision_status(instance, latest.job_id))
+        polled = yield from ask(lambda: provider.get_provision_status(instance, latest.job_id))
+        answer = self.seen_ends.through(instance, latest.job_id, polled)
         not_found = answer.error is not None and is_not_found(answer.error)
         hidden = provider.name() == "eda" and answer.value is not None and answer.value.state is JobState.UNKNOWN
         purged = not_found and latest.job_id.isdigit()  # AAP purges only jobs that have ended
@@ -331,11 +356,13 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
         removal of the `computeinstance-aap` finalizer (the EDA provider's own protocol, §10.3). A delete
         job whose end the provider cannot see (F11: EDA never reports a failure) is looked at in AAP's job
         API (F14): a failed or canceled one is recorded so at once, with blockDeletionOnFailure, as AAP's
-        would be. Only when AAP shows nothing is it given the playbook's own bound (`OUTCOME_BOUND_S`).
+        would be. Only when AAP shows nothing is it given the playbook's own bound (`OUTCOME_BOUND_S`). An end a
+        poll of this process showed answers a 404 (the job purged after the status write recording that end failed).
         """
         if latest.state.is_terminal:
             return self.finished_deprovision(latest)
-        answer = yield from ask(lambda: provider.get_deprovision_status(instance, latest.job_id))
+        polled = yield from ask(lambda: provider.get_deprovision_status(instance, latest.job_id))
+        answer = self.seen_ends.through(instance, latest.job_id, polled)
         if answer.error is not None and is_not_found(answer.error):
             result = self.deprovision_by_finalizer(instance, latest)
         else:
@@ -516,44 +543,3 @@ class HardenedComputeInstanceReconciler(WaitSteps, ComputeInstanceReconciler):
                                                       message=PURGED_MESSAGE if purged else UNSEEN_FAILURE_MESSAGE))
         instance.status.phase = Phase.FAILED
         return ReconcileResult()
-
-    def finished_deprovision(self, latest: JobRecord) -> ReconcileResult:
-        """§7 step 4's decision on a recorded ending, without asking the provider to overwrite it."""
-        if latest.state.is_successful or not latest.block_deletion_on_failure:
-            return ReconcileResult()
-        return self.poll_requeue()
-
-    def deprovision_by_finalizer(self, instance: ComputeInstance, latest: JobRecord) -> ReconcileResult:
-        """A delete job AAP does not know (purged, or an EDA id): its last task removes `computeinstance-aap`."""
-        if not aap_finalizer(instance):
-            self.update_job(instance, latest.with_changes(state=JobState.SUCCEEDED, message=FINALIZER_GONE_MESSAGE))
-            return ReconcileResult()
-        if not is_eda_job_id(latest.job_id):
-            self.update_job(instance, latest.with_changes(state=JobState.FAILED, message=FINALIZER_KEPT_MESSAGE))
-            return self.finished_deprovision(latest.with_changes(state=JobState.FAILED))
-        self.update_job(instance, latest.with_changes(state=JobState.RUNNING, message=EDA_DELETE_WAIT_MESSAGE))
-        return self.poll_requeue()
-
-    def settle_unseen_deprovision(self, instance: ComputeInstance, provider: ProvisioningProvider,
-                                  latest: JobRecord, result: ReconcileResult) -> Co[ReconcileResult]:
-        """F14, F11: a delete job the provider cannot see that AAP shows failed (or that outlived the playbook's
-        bound, when AAP shows nothing) is recorded Failed and blocks deletion, as an AAP delete failure does."""
-        entry = find_job_by_id(instance.status.jobs, latest.job_id)
-        unseen = provider.name() == "eda" or is_eda_job_id(latest.job_id)
-        if entry is None or entry.state.is_terminal or not unseen:
-            return result
-        seen = yield from self.aap_jobs.observe(instance, entry)
-        if seen.seen is Seen.ENDED and not seen.state.is_successful:
-            self.update_job(instance, entry.with_changes(state=seen.state, block_deletion_on_failure=True,
-                                                         message=f"{OBSERVED_MESSAGE}: {seen.status}"))
-            return self.poll_requeue()
-        if seen.seen is Seen.PURGED and aap_finalizer(instance):
-            self.update_job(instance, entry.with_changes(state=JobState.FAILED, message=FINALIZER_KEPT_MESSAGE,
-                                                         block_deletion_on_failure=True))
-            return self.poll_requeue()
-        now = yield Now()
-        if seen.seen in (Seen.ENDED, Seen.ACTIVE, Seen.PURGED) or now - latest.timestamp < OUTCOME_BOUND_S:
-            return result
-        self.update_job(instance, entry.with_changes(state=JobState.FAILED, message=UNSEEN_END_MESSAGE,
-                                                     block_deletion_on_failure=True))
-        return self.poll_requeue()

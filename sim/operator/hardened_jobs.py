@@ -24,7 +24,12 @@ from sim.operator.config import OperatorConfig
 from sim.operator.errors import GoError
 from sim.operator.types import Co
 
-__all__ = ["AAPJobs", "Lookup", "Observation", "Seen"]
+__all__ = ["READ_TIMEOUT_S", "AAPJobs", "Lookup", "Observation", "Seen"]
+
+# F7: the deadline of every AAP read (GET) of the hardened controller; launches keep the client's 30 s (§11.1). The
+# only worker (§1) waits out every read that gets no answer: at 30 s, two of them (other instances' polls) outlast
+# a window in which AAP purges a job that has just ended. AAP answers a read in well under a second.
+READ_TIMEOUT_S = 10.0
 
 
 class Lookup(StrEnum):
@@ -63,8 +68,10 @@ class AAPJobs:
 
     @classmethod
     def from_config(cls, config: OperatorConfig) -> AAPJobs:
-        """AAP's URL, token and template names are configured in both provider modes (EDA runs the same templates)."""
-        return cls(AAPClient(config.aap_url, config.aap_token, config.aap_timeout_s),
+        """AAP's URL, token and template names are configured in both provider modes (EDA runs the same templates).
+
+        It only reads, so its requests get the read deadline."""
+        return cls(AAPClient(config.aap_url, config.aap_token, min(config.aap_timeout_s, READ_TIMEOUT_S)),
                    config.aap_provision_template, config.aap_deprovision_template)
 
     def created_since(self, instance: ComputeInstance, job_type: JobType, since_s: float) -> Co[list[JobSummary]]:

@@ -11,6 +11,7 @@ annotation last; the delete playbook removes that finalizer last) instead of lau
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -21,12 +22,14 @@ from models.names import ANNOTATION_RECONCILED_CONFIG_VERSION, FINALIZER_COMPUTE
 from models.objects import ComputeInstance, ComputeInstanceStatus, Condition
 from sim.kernel.effects import Effect, HttpRequest
 from sim.kernel.errors import ApiError, TransportError
+from sim.operator.aap_client import is_not_found
 from sim.operator.conditions import FALSE, TRUE, remove_condition
 from sim.operator.errors import GoError
+from sim.operator.hardened_jobs import READ_TIMEOUT_S
 from sim.operator.types import Co, DeprovisionResult, ProvisioningProvider, ProvisionResult, ProvisionStatus
 
-__all__ = ["REASON_IN_FLIGHT", "Answer", "Answered", "LaunchMark", "Settled", "aap_finalizer", "applied", "ask",
-           "drive"]
+__all__ = ["REASON_IN_FLIGHT", "Answer", "Answered", "LaunchMark", "SeenEnds", "Settled", "aap_finalizer", "applied",
+           "ask", "drive"]
 
 T = TypeVar("T")
 
@@ -140,12 +143,19 @@ def sent_unanswered(error: BaseException) -> bool:
     return isinstance(error, TransportError) and "deadline exceeded" in str(error)
 
 
+def bounded(effect: Effect) -> Effect:
+    """F7: an AAP read (GET) gets the read deadline instead of the client's 30 s; a launch or cancel POST keeps it."""
+    if isinstance(effect, HttpRequest) and effect.method == "GET" and effect.timeout_s > READ_TIMEOUT_S:
+        return dataclasses.replace(effect, timeout_s=READ_TIMEOUT_S)
+    return effect
+
+
 def drive(call: Co[T], before_launch: Callable[[], Co[None]] | None = None,
           answer: Answer[T] | None = None, after_read: Callable[[], Co[None]] | None = None) -> Co[Answer[T]]:
     """Run a provider call to its answer (into `answer`, if given); run `before_launch` right before its launch
     request goes out, and `after_read` after each GET it answered. What every GET answered is kept, whatever the
     call's outcome: the AAP provider's readiness check reads the provision job's end (§11.4) and drops it when
-    the launch after it fails."""
+    the launch after it fails. Its reads get the read deadline (`bounded`): the only worker waits them out."""
     answer = Answer() if answer is None else answer
     value: Any = None
     thrown: BaseException | None = None
@@ -164,7 +174,7 @@ def drive(call: Co[T], before_launch: Callable[[], Co[None]] | None = None,
         answer.launched = answer.launched or launch
         value, thrown = None, None
         try:
-            value = yield effect
+            value = yield bounded(effect)
         except (ApiError, TransportError) as exc:  # what the runtime throws into a coroutine
             thrown = exc
             answer.unanswered = answer.unanswered or (launch and sent_unanswered(exc))
@@ -184,6 +194,34 @@ def ask(call: Callable[[], Co[T]]) -> Co[Answer[T]]:
     if answer.error is None or not answer.timed_out or answer.launched:
         return answer
     return (yield from drive(call()))
+
+
+class SeenEnds:
+    """F7: the end of a job a status poll showed, kept in process memory until a status write has recorded it.
+
+    If that write fails (a conflict storm, an API server timing out), AAP may purge the job before the next poll,
+    which then answers 404: the end this process saw answers it instead of an inference from the job's effects.
+    """
+
+    def __init__(self) -> None:
+        self.ends: dict[tuple[str, str, str], ProvisionStatus] = {}  # (namespace, name, job id) -> the end seen
+
+    def through(self, instance: ComputeInstance, job_id: str,
+                answer: Answer[ProvisionStatus]) -> Answer[ProvisionStatus]:
+        """The poll's answer, remembered if it shows an end; a 404 for a job whose end was seen gives that end."""
+        key = (instance.metadata.namespace, instance.metadata.name, job_id)
+        if answer.value is not None and answer.value.state.is_terminal:
+            self.ends[key] = answer.value
+            return answer
+        seen = self.ends.get(key)
+        if seen is not None and answer.error is not None and is_not_found(answer.error):
+            return Answer(seen)
+        return answer
+
+    def forget(self, namespace: str, name: str) -> None:
+        """A status write of the instance went through: what it saw is recorded (or superseded)."""
+        for key in [key for key in self.ends if key[:2] == (namespace, name)]:
+            del self.ends[key]
 
 
 class Answered:

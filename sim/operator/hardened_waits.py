@@ -68,8 +68,11 @@ class WaitSteps(ProvisioningSteps):
         return instance.status.desired_config_version
 
     @staticmethod
-    def evidence_bound_s(instance: ComputeInstance, mark: LaunchMark) -> float:
-        """How long a launch may stay unseen: until its first task, or until its end once that is all one can see."""
+    def evidence_bound_s(instance: ComputeInstance, mark: LaunchMark, lookup: Lookup) -> float:
+        """How long a launch may stay unseen: until its job would be listed in AAP, when AAP answers that none is
+        (`lookup` NOT_FOUND); else until its first task, or until its end once that is all one can see."""
+        if lookup is Lookup.NOT_FOUND:
+            return START_BOUND_S
         return OUTCOME_BOUND_S if aap_finalizer(instance) or mark.aap_finalizer_before else START_BOUND_S
 
     def look_up_orphan(self, instance: ComputeInstance, mark: LaunchMark) -> Co[Lookup]:
@@ -122,7 +125,8 @@ class WaitSteps(ProvisioningSteps):
     def adopt_orphan_provision(self, instance: ComputeInstance, mark: LaunchMark) -> Co[Lookup]:
         """Settle an in-flight provision launch whose job has shown: FOUND once settled (its job found in AAP's
         list, else from its effects: recorded with an EDA id, or accepted without an AAP id); NOT_FOUND while
-        nothing shows; FAILED while AAP cannot be read and the bound allows asking again."""
+        AAP lists no job of it and nothing shows; FAILED while AAP cannot be read (`lookup_pending`: the bound
+        allows asking again)."""
         lookup = yield from self.look_up_orphan(instance, mark)
         if lookup is Lookup.FOUND or self.lookup_pending(mark, lookup, (yield Now())):
             return lookup
@@ -140,16 +144,16 @@ class WaitSteps(ProvisioningSteps):
             yield log("The job of a launch whose record was lost applied the config; AAP gave no id to record",
                       config=mark.config_version)
             return Lookup.FOUND
-        return Lookup.NOT_FOUND
+        return lookup
 
     def settle_orphan_provision(self, instance: ComputeInstance, provider: ProvisioningProvider,
                                 mark: LaunchMark) -> Co[ReconcileResult]:
         """An in-flight provision launch: settle it from AAP's job list or its job's effects, wait, or launch again."""
         lookup = yield from self.adopt_orphan_provision(instance, mark)
-        if lookup is not Lookup.NOT_FOUND:
-            return self.poll_requeue()
         now = yield Now()
-        if now - mark.since_s < self.evidence_bound_s(instance, mark):
+        if lookup is Lookup.FOUND or self.lookup_pending(mark, lookup, now):
+            return self.poll_requeue()
+        if now - mark.since_s < self.evidence_bound_s(instance, mark, lookup):
             yield log("Waiting for the effects of a provision launch whose outcome is unknown",
                       since=mark.since_s, config=mark.config_version)
             return self.poll_requeue()
@@ -160,7 +164,9 @@ class WaitSteps(ProvisioningSteps):
     def settle_orphan_deprovision(self, instance: ComputeInstance, provider: ProvisioningProvider,
                                   mark: LaunchMark) -> Co[ReconcileResult]:
         """An in-flight delete launch: found in AAP ⇒ recorded; its job removed the finalizer ⇒ done; else wait;
-        after the bound, again. While AAP cannot be read it waits (within the bound) rather than settle."""
+        after the bound, again. While AAP cannot be read it waits (within the bound) rather than settle. The bound
+        is the time a launched job takes to show in AAP's list once AAP answers that none is listed (F14, F3/F4),
+        the delete playbook's whole run only while AAP cannot tell."""
         lookup = yield from self.look_up_orphan(instance, mark)
         now = yield Now()
         if lookup is Lookup.FOUND:
@@ -177,7 +183,10 @@ class WaitSteps(ProvisioningSteps):
             yield log("The delete job of a launch whose record was lost removed the finalizer")
             # An adopted record is persisted before the finalizer goes (which may remove the CR at once).
             return self.poll_requeue() if mark.recorded_by_us else ReconcileResult()
-        if now - mark.since_s < OUTCOME_BOUND_S:
+        # AAP readable and listing no job of the launch: it shows within START_BOUND_S if it started at all (EDA's
+        # launch delay, AAP's queue); only while AAP cannot tell is the delete playbook's whole run waited for.
+        bound = START_BOUND_S if lookup is Lookup.NOT_FOUND else OUTCOME_BOUND_S
+        if now - mark.since_s < bound:
             yield log("Waiting for the effects of a deprovision launch whose outcome is unknown", since=mark.since_s)
             return self.poll_requeue()
         if not mark.aap_finalizer_before and not aap_finalizer(instance):
@@ -226,9 +235,13 @@ class WaitSteps(ProvisioningSteps):
             self.update_job(instance, latest.with_changes(state=seen.state,
                                                           message=f"{OBSERVED_MESSAGE}: {seen.status}"))
             return ""
-        if applied(instance, self.launch_version(instance, latest)):
-            return ""
         age = now - latest.timestamp
+        if applied(instance, self.launch_version(instance, latest)):
+            # The annotation is the create playbook's last task, not its end (the job fails if the answer to that
+            # patch times out): while AAP merely failed to answer, it is asked again (within the bound) first.
+            if seen.seen is not Seen.UNREADABLE or age >= OUTCOME_BOUND_S:
+                return ""
+            return f"provision job {latest.job_id} ({latest.state.value}) annotated its config, its end is unseen"
         if seen.seen is Seen.ABSENT and age < START_BOUND_S:
             return f"provision job {latest.job_id} ({latest.state.value}) is not listed in AAP yet"
         if seen.seen is not Seen.UNREADABLE:  # purged, or no job listed long after the launch: not running
@@ -252,9 +265,9 @@ class WaitSteps(ProvisioningSteps):
         lookup = yield from self.adopt_orphan_provision(instance, mark)
         if lookup is Lookup.FOUND:
             return "recording the create job of a launch whose record was lost"
-        if lookup is Lookup.FAILED:
+        if self.lookup_pending(mark, lookup, now):
             return "AAP could not be asked for the create job of a launch whose answer was lost"
-        if now - mark.since_s < self.evidence_bound_s(instance, mark):
+        if now - mark.since_s < self.evidence_bound_s(instance, mark, lookup):
             return "a provision launch whose answer was lost may have started a create job"
         self.abandon(instance, mark)
         return "recording a provision launch whose job never showed"

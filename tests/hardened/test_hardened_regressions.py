@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -73,6 +74,7 @@ def second_instance_later(w: World) -> Generator[simpy.Event, Any, None]:
 
 
 PURGED_AT_ONCE = BackendConfig(aap_purge_age_s=0.0)
+TENANT_RECREATED = str(Path(__file__).parent / "regressions" / "tenant-recreated-while-terminating.toml")
 
 CASES: dict[str, Case] = {
     "reconcile, F1 stale cache: a second delete job": Case(
@@ -88,6 +90,8 @@ CASES: dict[str, Case] = {
     "update_status_with_retry, F3 the status write after a delete launch fails": Case(
         frozenset({"one-deprovision", "jobs-recorded"}), story=healed_after(create_then_delete(100), 300),
         seed=5, api=ApiSettings(server_error_rate=0.3)),
+    "ensure_tenant, F16 a CI that does not own a re-created Tenant is never woken": Case(
+        frozenset({"provisioning-converges"}), scenario=TENANT_RECREATED),
     "handle_provisioning, F6 a spec change gets no new provision job": Case(
         frozenset({"provisioning-converges"}), scenario="spec-change-after-running"),
     "handle_provisioning, F9 a Succeeded job re-polled to Unknown after AAP to EDA": Case(
@@ -139,6 +143,7 @@ CASES: dict[str, Case] = {
 # hardened controller shows the finding again (the other overrides do not cover for it).
 NEEDED_BY: dict[str, str] = {
     "reconcile": "reconcile, F1 stale cache: decisions during an informer lag spike",
+    "ensure_tenant": "ensure_tenant, F16 a CI that does not own a re-created Tenant is never woken",
     "handle_provisioning": "handle_provisioning, F6 a spec change gets no new provision job",
     "handle_configuration_applied":
         "handle_configuration_applied, F3 an EDA job that ended before the restarted operator looked",

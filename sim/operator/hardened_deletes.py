@@ -1,0 +1,81 @@
+"""What the hardened controller decides of a delete job it cannot see end: from AAP's job API, else from its effects.
+
+The EDA provider sees no job (§10.3): it reports a delete job Running while the `computeinstance-aap` finalizer is
+on the CR and Succeeded once the delete playbook's last task has removed it, so a failed delete job would read
+Running for ever (F11); the AAP provider answers 404 for an `eda-webhook-N` id (F8) and for a purged job (F7).
+These steps record such a job's end as AAP's job API shows it (F14), or, when AAP shows nothing, as its effect on
+the finalizer and the bounds tell, blocking the deletion on a failure as an AAP delete failure does (§7 step 4).
+"""
+
+from __future__ import annotations
+
+from models.jobs import JobRecord, JobState, find_job_by_id, is_eda_job_id
+from models.objects import ComputeInstance
+from sim.kernel.effects import Now, ReconcileResult
+from sim.operator.hardened_jobs import AAPJobs, Seen
+from sim.operator.hardened_launches import aap_finalizer
+from sim.operator.hardened_waits import OBSERVED_MESSAGE, OUTCOME_BOUND_S, START_BOUND_S
+from sim.operator.provisioning import ProvisioningSteps
+from sim.operator.types import Co, ProvisioningProvider
+
+__all__ = ["DeleteSteps"]
+
+FINALIZER_GONE_MESSAGE = "Succeeded: the delete playbook removed the computeinstance-aap finalizer"
+FINALIZER_KEPT_MESSAGE = "Failed: AAP purged the job before its end was seen, and the finalizer is still there"
+EDA_DELETE_WAIT_MESSAGE = "Waiting for the EDA-launched delete playbook to remove the computeinstance-aap finalizer"
+UNLISTED_MESSAGE = ("Failed: AAP lists no job of this delete launch (it never started, or it ended and was purged) and "
+                    "the computeinstance-aap finalizer is still there; deletion is blocked for a human to look")
+UNSEEN_END_MESSAGE = (f"Failed: the computeinstance-aap finalizer is still there {OUTCOME_BOUND_S:g} s after the "
+                      "launch, so the delete playbook did not complete; deletion is blocked for a human to look")
+
+
+class DeleteSteps(ProvisioningSteps):
+    """Decides the end of a delete job the provider cannot see, and §7 step 4 on a recorded ending."""
+
+    aap_jobs: AAPJobs  # AAP's job API, read in both provider modes (F14)
+
+    def finished_deprovision(self, latest: JobRecord) -> ReconcileResult:
+        """§7 step 4's decision on a recorded ending, without asking the provider to overwrite it."""
+        if latest.state.is_successful or not latest.block_deletion_on_failure:
+            return ReconcileResult()
+        return self.poll_requeue()
+
+    def deprovision_by_finalizer(self, instance: ComputeInstance, latest: JobRecord) -> ReconcileResult:
+        """A delete job AAP does not know (purged, or an EDA id): its last task removes `computeinstance-aap`."""
+        if not aap_finalizer(instance):
+            self.update_job(instance, latest.with_changes(state=JobState.SUCCEEDED, message=FINALIZER_GONE_MESSAGE))
+            return ReconcileResult()
+        if not is_eda_job_id(latest.job_id):
+            self.update_job(instance, latest.with_changes(state=JobState.FAILED, message=FINALIZER_KEPT_MESSAGE))
+            return self.finished_deprovision(latest.with_changes(state=JobState.FAILED))
+        self.update_job(instance, latest.with_changes(state=JobState.RUNNING, message=EDA_DELETE_WAIT_MESSAGE))
+        return self.poll_requeue()
+
+    def settle_unseen_deprovision(self, instance: ComputeInstance, provider: ProvisioningProvider,
+                                  latest: JobRecord, result: ReconcileResult) -> Co[ReconcileResult]:
+        """F14, F11: a delete job the provider cannot see that AAP shows failed (or that AAP, readable, does not list
+        once a launched job would show, or that outlived the playbook's bound, when AAP shows nothing) is recorded
+        Failed and blocks deletion, as an AAP delete failure does."""
+        entry = find_job_by_id(instance.status.jobs, latest.job_id)
+        unseen = provider.name() == "eda" or is_eda_job_id(latest.job_id)
+        if entry is None or entry.state.is_terminal or not unseen:
+            return result
+        seen = yield from self.aap_jobs.observe(instance, entry)
+        if seen.seen is Seen.ENDED and not seen.state.is_successful:
+            self.update_job(instance, entry.with_changes(state=seen.state, block_deletion_on_failure=True,
+                                                         message=f"{OBSERVED_MESSAGE}: {seen.status}"))
+            return self.poll_requeue()
+        if seen.seen is Seen.PURGED and aap_finalizer(instance):
+            self.update_job(instance, entry.with_changes(state=JobState.FAILED, message=FINALIZER_KEPT_MESSAGE,
+                                                         block_deletion_on_failure=True))
+            return self.poll_requeue()
+        now = yield Now()
+        age = now - latest.timestamp
+        # Not listed although a launched job shows within START_BOUND_S: it never started, or it ended and AAP purged it
+        # (within a poll) — either way it is not running, and the finalizer it would have removed is still there.
+        unlisted = seen.seen is Seen.ABSENT and age >= START_BOUND_S and aap_finalizer(instance)
+        if seen.seen in (Seen.ENDED, Seen.ACTIVE, Seen.PURGED) or (age < OUTCOME_BOUND_S and not unlisted):
+            return result
+        self.update_job(instance, entry.with_changes(state=JobState.FAILED, block_deletion_on_failure=True,
+                                                     message=UNLISTED_MESSAGE if unlisted else UNSEEN_END_MESSAGE))
+        return self.poll_requeue()

@@ -140,7 +140,8 @@ def render_timeline(events: Sequence[Event], *, verbosity: int = DEFAULT, color:
 def render_violation(violation: Violation, events: Sequence[Event], *, color: bool = False) -> list[str]:
     """A violation in the operator's words: property, time, subject, explanation, then its triggering events."""
     where = violation.subject or "world-wide"
-    lines = [f"VIOLATION {violation.property} at {fmt_seconds(violation.t)}: {where}"]
+    cause = " [environment: no controller could have prevented it]" if violation.environment else ""
+    lines = [f"VIOLATION {violation.property} at {fmt_seconds(violation.t)}: {where}{cause}"]
     lines += wrap(violation.explanation, VIOLATION_WIDTH, "  ")
     wanted = sorted(set(violation.events))
     if not wanted:

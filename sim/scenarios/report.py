@@ -83,7 +83,8 @@ def violation_lines(v: Violation, events: Sequence[Event], label: str) -> list[s
     try:
         from sim.render.timeline import render_violation
     except ImportError:
-        lines = [f"VIOLATION {v.property} at {v.t:g}s: {v.subject or 'world-wide'}", f"  {v.explanation}"]
+        cause = " [environment: no controller could have prevented it]" if v.environment else ""
+        lines = [f"VIOLATION {v.property} at {v.t:g}s: {v.subject or 'world-wide'}{cause}", f"  {v.explanation}"]
         by_seq = {e.seq: e for e in events}
         lines += [f"    {_fallback_line(by_seq[s])}" for s in v.events if s in by_seq]
     else:
@@ -100,7 +101,9 @@ def verdict_line(result: RunResult) -> str:
         return f"verdict: PASSED: expectations met{found}"
     parts = []
     if result.unexpected:
-        parts.append(_count(len(result.unexpected), "unexpected violation"))
+        caused = sum(1 for v in result.unexpected if v.environment)
+        by_environment = f" ({caused} caused by the environment)" if caused else ""
+        parts.append(_count(len(result.unexpected), "unexpected violation") + by_environment)
     if result.expectation_failures:
         parts.append(_count(len(result.expectation_failures), "unmet expectation"))
     return f"verdict: FAILED: {', '.join(parts)}"

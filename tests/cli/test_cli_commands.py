@@ -140,3 +140,16 @@ def test_replay_writes_the_report_of_a_saved_finding(tmp_path: Path) -> None:
     assert main(["scenario", "delete-during-provision-eda", "--quiet", "--log", str(log)]) == 0
     assert main(["replay", str(log), "--quiet", "--html", str(html)]) == 0
     assert "violation-marker" in html.read_text(encoding="utf-8")
+
+
+def test_a_violation_the_environment_caused_is_named_so_in_the_report_and_the_verdict(
+        tmp_path: Path, capsys: Capture) -> None:
+    path = tmp_path / "duplicated.toml"
+    path.write_text('[scenario]\ndescription = "EDA delivers every create webhook twice"\n'
+                    'horizon_s = 600\nheal_at_s = 100\n[world.operator]\nprovider = "eda"\n'
+                    '[world.backends]\neda_duplicate_rate = 1.0\n[[instances]]\nname = "vm-1"\n')
+    assert main(["scenario", str(path), "--seed", "1"]) == 1
+    text = capsys.readouterr().out
+    assert "VIOLATION one-active-provision" in text
+    assert "[environment: no controller could have prevented it]" in text
+    assert "caused by the environment)" in text.splitlines()[-2]

@@ -49,3 +49,10 @@ def test_a_world_wide_violation_without_events_and_a_seq_missing_from_the_log_sa
         "VIOLATION determinism at 3s: world-wide", "  Two runs differ.", "  (no triggering events recorded)"]
     missing = render_violation(Violation("p", 1.0, "ns/vm-1", "e", (10**6,)), aap_story)
     assert missing[-1] == "    #1000000 (not in this log)"
+
+
+def test_a_violation_the_environment_caused_says_so_on_its_first_line(aap_story: Sequence[Event]) -> None:
+    duplicated = Violation("one-active-provision", 89.0, "ns/vm-2", "EDA delivered one create webhook twice.",
+                           environment=True)
+    assert render_violation(duplicated, aap_story)[0] == (
+        "VIOLATION one-active-provision at 89s: ns/vm-2 [environment: no controller could have prevented it]")

@@ -355,8 +355,9 @@ def _violation_list(violations: Sequence[Violation]) -> str:
     for k, v in enumerate(violations):
         subject = f" · {_e(v.subject)}" if v.subject else ""
         refs = f" · events {', '.join(f'#{s}' for s in v.events)}" if v.events else ""
+        cause = " · caused by the environment: no controller could have prevented it" if v.environment else ""
         items.append(f'<li data-v="{k}"><span class="prop">{_e(v.property)}</span> at {v.t:.3f} s{subject}'
-                     f"{refs}<br>{_e(v.explanation)}</li>")
+                     f"{refs}{cause}<br>{_e(v.explanation)}</li>")
     return f'<section id="violations"><h2>Violations</h2><ol>{"".join(items)}</ol></section>'
 
 

@@ -128,6 +128,13 @@ def test_a_violation_is_marked_in_the_lanes_of_its_events_and_listed_with_its_ex
     assert "hand-made example: deprovision job 9001 was launched" in page
 
 
+def test_a_violation_the_environment_caused_is_listed_as_such() -> None:
+    events = delete_during_provision("aap")
+    caused = Violation("one-active-provision", 50.0, "ns/vm-1", "EDA delivered one webhook twice", environment=True)
+    page = _render(events, (example_violation(events), caused))
+    assert page.count("caused by the environment: no controller could have prevented it") == 1
+
+
 def test_a_violation_that_names_no_event_is_marked_in_every_lane() -> None:
     events = delete_during_provision("aap")
     page = _render(events, (Violation("world-wide", 50.0, "", "something about everything"),))

@@ -4,7 +4,10 @@ AAP's answers name jobs: a launch answer its new job's id, a poll its job's stat
 it lists. EDA's answer to a webhook POST names no job: a 2xx tells the operator that EDA accepted the delivery,
 whose rule then launches a job the operator can only find in AAP's job list. An answer that never reached the
 operator (a timeout, an error answered after the server had acted, a request cut by an operator crash) is lost,
-and what it would have told can be learned again only from AAP's job list (`sim.checks.unlearnable`).
+and what it would have told can be learned again only from AAP's job list (`sim.checks.unlearnable`). A crash
+does not stop a request already sent: AAP or EDA still acts on it, and its answer comes back to a dead process.
+Such a request stays open, marked cut, so the job it launches is paired with it (and its answer lost), and its
+answer teaches nothing.
 """
 
 from __future__ import annotations
@@ -61,16 +64,20 @@ class AapAnswers(Routed):
     A job's existence shows in the answer to its launch, and in any answer naming its id (a job list, a poll);
     its end shows in an answer that reports it finished. A launch request answered 2xx with the job's id
     delivered it; one that failed (timeout) or was answered with an error after AAP had launched the job lost
-    it. Requests and jobs are paired at the launch: the open launch request of the job's template and instance.
+    it. Requests and jobs are paired at the launch: the open launch request of the job's template and instance
+    (one cut by a crash included: AAP may launch its job after the crash, and the answer reaches no one).
     """
 
     def __init__(self) -> None:
         self._open: dict[int, _Request] = {}  # request id -> request not answered yet
+        self._cut: dict[int, tuple[int, float]] = {}  # request id -> the crash that cut it (seq, t), while open
         self._fault: tuple[int, float, str] | None = None  # the latest AapRequestFaulted: seq, t, path
         self.launch: dict[int, _Request] = {}  # job id -> the API request that launched it
         self.lost: dict[int, tuple[int, float, str]] = {}  # job id -> its launch answer's loss: seq, t, why
         self.named_all: dict[int, list[float]] = {}  # job id -> every time an answer named it, oldest first
         self.end_shown_t: dict[int, float] = {}  # job id -> when an answer first showed it finished
+        self.end_shows: dict[int, list[tuple[float, float]]] = {}  # job id -> (sent, answered) of every answer
+        # that showed it finished, oldest first
         self.lookups: list[JobListLookup] = []
         self.list_requests: list[_Request] = []  # every job-list lookup sent, oldest first
         self.polls: dict[int, list[_Request]] = {}  # job id -> its polls (`GET v2/jobs/<id>/`), oldest first
@@ -96,11 +103,14 @@ class AapAnswers(Routed):
         if e.launched_by != "api":
             return
         target = (e.instance_namespace, e.instance_name)
-        for request in sorted(self._open.values(), key=lambda r: r.t):  # the oldest open launch of it
+        for request_id, request in sorted(self._open.items(), key=lambda r: r[1].t):  # the oldest open launch of it
             if request.kind == "launch" and request.launched is None and request.template == e.template \
                     and request.target == target:
                 request.launched = e.job_id
                 self.launch[e.job_id] = request
+                cut = self._cut.get(request_id)
+                if cut is not None:  # sent by a process that crashed before AAP launched the job
+                    self.lost.setdefault(e.job_id, (cut[0], cut[1], "was cut by an operator crash"))
                 if self._fault is not None and self._fault[1] == e.t and self._fault[2].endswith(
                         f"/{e.template}{_LAUNCH_SUFFIX}"):
                     request.fault_seq = self._fault[0]
@@ -108,7 +118,7 @@ class AapAnswers(Routed):
 
     def answered(self, e: HttpAnswered) -> None:
         request = self._open.pop(e.request_id, None)
-        if request is None:
+        if request is None or self._cut.pop(e.request_id, None) is not None:  # a cut request's answer reaches no one
             return
         ok = 200 <= e.status < 300
         request.outcome = f"HTTP {e.status}"
@@ -122,21 +132,23 @@ class AapAnswers(Routed):
             self.named_all.setdefault(job_id, []).append(e.t)
             if status in FINISHED:
                 self.end_shown_t.setdefault(job_id, e.t)
+                self.end_shows.setdefault(job_id, []).append((request.t, e.t))
 
     def failed(self, e: HttpFailed) -> None:
         request = self._open.pop(e.request_id, None)
-        if request is None:
+        if request is None or self._cut.pop(e.request_id, None) is not None:  # its loss was the crash
             return
         request.outcome = "timed out" if "deadline exceeded" in e.error else "failed"
         if request.launched is not None:
             self.lost[request.launched] = (e.seq, e.t, request.outcome)
 
     def crashed(self, e: ManagerCrashed) -> None:
-        """The process died with its requests: a launch whose answer had not come back is lost with it."""
-        for request in self._open.values():
+        """The process died with its requests: a launch whose answer had not come back is lost with it, and so is
+        the job of one AAP launches only later (`launched`)."""
+        for request_id, request in self._open.items():
+            self._cut.setdefault(request_id, (e.seq, e.t))
             if request.launched is not None:
                 self.lost.setdefault(request.launched, (e.seq, e.t, "was cut by an operator crash"))
-        self._open.clear()
 
     # -- judging -----------------------------------------------------------------------------------
     def could_list(self, query: tuple[tuple[str, str], ...], job: BackendJob, payload: str | None = None) -> bool:
@@ -155,9 +167,11 @@ class AapAnswers(Routed):
         needle = filters.get("extra_vars__icontains")
         return needle is None or text is None or needle.lower() in text.lower()
 
-    def polls_between(self, job_id: int, start_t: float, end_t: float) -> str:
+    def polls_between(self, job_id: int, start_t: float, end_t: float, *, end_included: bool = True) -> str:
         """`no poll of it was sent` or `3 polls of it were sent (2 timed out, 1 HTTP 500)` between two times."""
-        return _sent("poll of it", "polls of it", [p for p in self.polls.get(job_id, []) if start_t <= p.t <= end_t])
+        return _sent("poll of it", "polls of it", [p for p in self.polls.get(job_id, [])
+                                                    if start_t <= p.t and (p.t <= end_t if end_included else
+                                                                           p.t < end_t)])
 
     def lookups_between(self, start_t: float, end_t: float) -> str:
         """`no job-list lookup was sent` or `2 job-list lookups were sent (2 timed out)` between two times."""
@@ -244,6 +258,7 @@ class EdaAnswers(Routed):
 
     def __init__(self) -> None:
         self._open: dict[int, _Post] = {}  # request id -> POST not answered yet
+        self._cut: set[int] = set()  # request ids of open POSTs whose sender crashed: their answer reaches no one
         self._unpaired: list[_Post] = []  # POSTs, oldest first, that EDA has not received (yet)
         self.reached_t: dict[int, float] = {}  # delivery -> when its 2xx answer reached the operator
         self.lost: dict[int, tuple[int, float, str]] = {}  # delivery -> its answer's loss: seq, t, why
@@ -277,8 +292,12 @@ class EdaAnswers(Routed):
         post = self._open.pop(e.request_id, None)
         if post is None:
             return
+        cut = e.request_id in self._cut
+        self._cut.discard(e.request_id)
         if post.delivery is None:  # answered without EDA receiving it (e.g. 405): no delivery will follow
             self._unpaired.remove(post)
+        elif cut:  # the loss was the crash
+            return
         elif 200 <= e.status < 300:
             self.reached_t[post.delivery] = e.t
         else:
@@ -288,8 +307,13 @@ class EdaAnswers(Routed):
         post = self._open.pop(e.request_id, None)
         if post is None:
             return
+        cut = e.request_id in self._cut
+        self._cut.discard(e.request_id)
         loss = (e.seq, e.t, "timed out" if "deadline exceeded" in e.error else "failed")
-        if post.delivery is not None:
+        if cut:  # the loss was the crash; a POST refused never reached EDA
+            if post.delivery is None and "connection refused" in e.error:
+                self._unpaired.remove(post)
+        elif post.delivery is not None:
             self.lost[post.delivery] = loss
         elif "connection refused" in e.error:  # it never reached EDA
             self._unpaired.remove(post)
@@ -298,10 +322,12 @@ class EdaAnswers(Routed):
 
     def crashed(self, e: ManagerCrashed) -> None:
         """The process died with its requests: a POST whose answer had not come back is lost with it."""
-        for post in self._open.values():
+        for request_id, post in self._open.items():
+            if request_id in self._cut:
+                continue  # cut by an earlier crash
+            self._cut.add(request_id)
             loss = (e.seq, e.t, "was cut by an operator crash")
             if post.delivery is None:
                 post.loss = loss
             else:
                 self.lost.setdefault(post.delivery, loss)
-        self._open.clear()

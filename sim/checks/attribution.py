@@ -21,7 +21,8 @@ A violation is attributed to the environment when
   crashed before any status write went through) and that was purged, or whose instance was removed, before it
   could be looked up again, while the operator asked in vain or could not ask (its process was down, or the
   instance was left `manual` or `unmanaged`); `one-deprovision` for a second delete launch after such a first
-  one; `job-state-recorded` for a job purged before any answer showed its end (see `sim.checks.recording`).
+  one; `job-state-recorded` for a job purged before any answer showed its end, or whose end was shown only to
+  processes that crashed before any status write of the instance went through (see `sim.checks.recording`).
   The checker adds the events that show it (the lost answer, the purge or removal) and says in its
   explanation why no controller could have known.
 """

@@ -258,7 +258,9 @@ class JobStateRecorded(_RecordChecker):
     Canceled), in the last persisted version; an entry trimmed from the history counts if it showed the
     ending before. A job purged before the operator saw its ending stays pending forever and is reported;
     if no answer of AAP ever showed its end (no successful poll, no job list listing it ended, before the
-    purge), no controller could have known it, and the violation is marked as the environment's. Instances
+    purge), no controller could have known it, and the violation is marked as the environment's; so it is when
+    every answer that showed the end reached a process that crashed before any status write of the instance went
+    through, and the purge came before a later process could ask (`_end_lost_in_crash`). Instances
     left `manual` or `unmanaged` at the end are not judged (the operator keeps its hands off, §2.6).
     EDA-launched jobs are not judged: the EDA provider cannot see a job's end by design (§10.3).
     """
@@ -312,12 +314,58 @@ class JobStateRecorded(_RecordChecker):
         `unmanaged` — §2.6 forbids polling then —, or the purge came sooner than a controller polling at that
         interval could be expected to look). An operator that simply did not ask (the EDA provider never polls,
         §12.1) could have learned it."""
-        start_t, purge_t = job.end_t or 0.0, job.purged_t or 0.0
-        asked = any(start_t <= p.t <= purge_t for p in self.answers.polls.get(job.job_id, []))
-        listed = any(start_t <= r.t <= purge_t and self.answers.could_list(r.query, job)
-                     for r in self.answers.list_requests)
-        up_s = self.quiet.up_time(start_t, purge_t, self.known.hands_off.of(job.key))
+        return self._no_chance(job, job.end_t or 0.0, job.purged_t or 0.0, until_included=True)
+
+    def _no_chance(self, job: BackendJob, start_t: float, stop_t: float, *, until_included: bool) -> bool:
+        """Whether between two times the operator asked AAP about `job` in vain (any poll of its id or job-list
+        lookup that could list it was sent: none showed the end, or this would not be asked), or ran for less than
+        a poll interval while the user let it act on the instance."""
+        def within(t: float) -> bool:
+            return start_t <= t <= stop_t if until_included else start_t <= t < stop_t
+        asked = any(within(p.t) for p in self.answers.polls.get(job.job_id, []))
+        listed = any(within(r.t) and self.answers.could_list(r.query, job) for r in self.answers.list_requests)
+        up_s = self.quiet.up_time(start_t, stop_t, self.known.hands_off.of(job.key))
         return asked or listed or up_s < self.quiet.poll_interval_s
+
+    def _end_lost_in_crash(self, job: BackendJob) -> tuple[str, list[int]] | None:
+        """Why a purged job's end that answers did show could still not be recorded by any controller, and the
+        crashes that show it; None if one could have recorded it.
+
+        The job-end twin of `sim.checks.unlearnable`'s "learned, then crashed before any status write": every
+        answer that showed the end before the purge reached a process that crashed before any status write of the
+        instance went through (every write it tried failed: it had no chance; one that wrote the status without the
+        end chose not to record it); before the first such answer the operator asked in vain or had no poll
+        interval of managed running time; and after the last crash AAP purged the job before a later process could
+        learn it (the same test). An operator that left a poll interval unused could have recorded it."""
+        purge_t = job.purged_t
+        shows = [s for s in self.answers.end_shows.get(job.job_id, []) if purge_t is not None and s[1] <= purge_t]
+        if purge_t is None or job.end_t is None or not shows:
+            return None
+        crashes: list[tuple[float, int]] = []
+        for _, shown_t in shows:
+            crash = self.quiet.crash_after(shown_t)
+            if crash is None or self.known.writes.any_between(job.key, shown_t, crash[0]):
+                return None
+            crashes.append(crash)
+        if not self._no_chance(job, job.end_t, shows[0][0], until_included=False):
+            return None  # the operator could have seen the end sooner, in a process that lived to record it
+        last_t = crashes[-1][0]
+        if last_t < purge_t and not self._no_chance(job, last_t, purge_t, until_included=True):
+            return None
+        first = self.answers.polls_between(job.job_id, job.end_t, shows[0][0], end_included=False)
+        if len(shows) == 1:
+            shown = (f"an answer showed it {job.final_status} at {at(shows[0][1])} to an operator process that "
+                     f"crashed at {at(crashes[0][0])}")
+        else:
+            shown = (f"answers showed it {job.final_status} at {', '.join(at(t) for _, t in shows)} to operator "
+                     f"processes that each crashed (at {', '.join(at(t) for t, _ in sorted(set(crashes)))})")
+        after = ("the purge came while that process still held it" if last_t >= purge_t else
+                 f"no later process could learn it before the purge (between the crash and the purge "
+                 f"{self.answers.polls_between(job.job_id, last_t, purge_t)})")
+        why = (f"{shown} before any status write of the instance went through (between the end and that answer "
+               f"{first}), and {after}; since then AAP answers 404 for it, so no controller could have learned how "
+               "it ended")
+        return why, sorted({seq for _, seq in crashes})
 
     def _report(self, life: Lifetime, job: BackendJob, expected: JobState, end_t: float,
                 shown_t: float | None) -> None:
@@ -328,6 +376,8 @@ class JobStateRecorded(_RecordChecker):
             now = f"its entry still reads {entry_text(entry)}"
         unseen = job.purged_seq is not None and job.job_id not in self.answers.end_shown_t
         unlearnable = unseen and shown_t is None and self._end_unlearnable(job)
+        lost = self._end_lost_in_crash(job) if job.purged_seq is not None and not unseen and shown_t is None \
+            else None
         if shown_t is not None:
             why = (f"the entry did show {expected.value} at {at(shown_t)}, and a later status write replaced it "
                    "with a state that is not the job's ending")
@@ -337,11 +387,17 @@ class JobStateRecorded(_RecordChecker):
                    f"end and the purge {polls}, and no job-list answer listed it ended); since then AAP answers 404 "
                    "for it, so " + ("no controller could have learned how it ended" if unlearnable else
                                    "the operator, which could have asked before the purge, never learned how it ended"))
+        elif lost is not None:
+            why = f"AAP purged the job at {at(job.purged_t or 0.0)} before the operator recorded its end: {lost[0]}"
         elif job.purged_seq is not None:
             why = (f"AAP purged the job at {at(job.purged_t or 0.0)} before the operator recorded its end, although "
                    f"an answer had shown it {job.final_status} at {at(self.answers.end_shown_t[job.job_id])}; since "
-                   "then every poll is answered 404 and the operator only writes \"Failed to get job status\" into "
-                   "the message, so the entry stays pending forever")
+                   "then every poll is answered 404")
+            if entry is not None and entry.state.is_terminal:
+                why += f", and the operator settled the entry as {entry.state.value} without knowing the ending"
+            else:
+                why += (" and the operator only writes \"Failed to get job status\" into the message, so the entry "
+                        "stays pending forever")
         elif self.polls.last_t.get(str(job.job_id), -1.0) < (job.end_t or 0.0):
             why = "the operator has not polled the job since it ended"
             if entry is not None and entry.message == EDA_POLL_MESSAGE:
@@ -352,5 +408,8 @@ class JobStateRecorded(_RecordChecker):
                 f"{why}. The job was {self.polls.describe(str(job.job_id))}.")
         if unlearnable and job.purged_seq is not None:
             self.violate(end_t, life.subject, text, [*job.decisive(), life.seq], environment_causes=[job.purged_seq])
+        elif lost is not None and job.purged_seq is not None:
+            self.violate(end_t, life.subject, text, [*job.decisive(), life.seq],
+                         environment_causes=[job.purged_seq, *lost[1]])
         else:
             self.violate(end_t, life.subject, text, [*job.decisive(), life.seq])

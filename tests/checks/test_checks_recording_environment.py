@@ -347,3 +347,120 @@ def test_a_lookup_for_another_instance_is_not_asking_about_this_job() -> None:
     log.purged(9000, t=100.0)
     (v,) = log.check([RECORDED], end_t=1200.0)
     assert not v.environment
+
+
+# -- a launch request cut by a crash before AAP launched its job (seed 948) ------------------------------------
+def launch_cut_before_the_job(log: Log, given_back_t: float) -> tuple[int, int]:
+    """The operator sends vm-1's launch at t=0.9 and crashes at t=1.0; AAP launches job 9000 at t=1.05 and answers
+    201 to the dead process. The user leaves vm-1 unmanaged from t=3 to `given_back_t`; the operator restarts at
+    t=12; AAP purges the job at t=60."""
+    log.manager_started(t=0.0)
+    log.stored(log.ci(), "create", t=0.0)
+    log.launch_requested(0, t=0.9)
+    crash = log.manager_crashed(t=1.0)
+    log.launched(9000, t=1.05)
+    log.answered(0, 201, {"id": 9000, "status": "pending"}, t=1.1)  # reaches no one
+    log.management_state("unmanaged", t=3.0)
+    log.manager_started(t=12.0)
+    log.ended(9000, "successful", t=20.0)
+    if given_back_t < 60.0:
+        log.management_state("", t=given_back_t)
+    purge = log.purged(9000, t=60.0)
+    if given_back_t >= 60.0:
+        log.management_state("", t=given_back_t)
+    return crash.seq, purge.seq
+
+
+def test_a_job_launched_after_the_crash_of_the_process_that_asked_for_it_is_the_environments() -> None:
+    """The launch answer came back to a dead process, and the only running time before the purge was hands-off."""
+    log = Log()
+    crash, purge = launch_cut_before_the_job(log, given_back_t=100.0)
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert v.environment and {crash, purge} <= set(v.events)
+    assert "the answer to the launch request was cut by an operator crash (at t=1.00)" in v.explanation
+
+
+def test_a_job_launched_after_a_crash_is_the_operators_if_the_restarted_process_had_time_to_look() -> None:
+    """The same, but vm-1 is given back at t=15: 45 s of managed running time before the purge, no lookup."""
+    log = Log()
+    launch_cut_before_the_job(log, given_back_t=15.0)
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert not v.environment
+
+
+# -- a job's end shown to a process that crashed before any status write went through (seed 1670) ---------------
+def end_shown_then_crash(log: Log, *, first_poll_t: float = 55.0, crash_t: float = 95.0, restart_t: float = 120.0,
+                         purge_t: float = 90.0, wrote_status: bool = False) -> tuple[int, int]:
+    """Job 9000 ends failed at t=50; a poll at `first_poll_t` times out; the next, at 85, shows the end; the process
+    crashes at `crash_t` (having written vm-1's status without the end at t=88, or not at all) and the next starts
+    at `restart_t`; AAP purges the job at `purge_t`, and answers 404 to a poll 1 s after both."""
+    log.manager_started(t=0.0)
+    recorded_job_ends_then_is_purged(log)
+    log.ended(9000, "failed", t=50.0)
+    if first_poll_t < 85.0:
+        log.poll_requested(1, 9000, t=first_poll_t)
+        log.timed_out(1, t=first_poll_t + 10.0)
+    log.poll_requested(2, 9000, t=85.0)
+    log.answered(2, 200, {"id": 9000, "status": "failed"}, t=85.1)
+    if wrote_status:
+        log.stored(log.ci(jobs=[job("9000", JobState.PENDING, 1.0)]), t=88.0)
+    seqs: dict[str, int] = {}
+    for t, what in sorted([(purge_t, "purge"), (crash_t, "crash"), (restart_t, "restart")]):
+        if what == "purge":
+            seqs[what] = log.purged(9000, t=t).seq
+        elif what == "crash":
+            seqs[what] = log.manager_crashed(t=t).seq
+        else:
+            log.manager_started(t=t)
+    log.poll_requested(3, 9000, t=max(purge_t, restart_t) + 1.0)
+    log.answered(3, 404, {"detail": "Not found."}, t=max(purge_t, restart_t) + 1.1)
+    return seqs["crash"], seqs["purge"]
+
+
+def test_a_job_end_shown_to_a_process_that_crashed_before_any_status_write_is_the_environments() -> None:
+    """The status write that would record the end never went through before the crash; AAP had purged the job."""
+    log = Log()
+    crash, purge = end_shown_then_crash(log)
+    (v,) = log.check([STATE], end_t=1200.0)
+    assert v.environment and {crash, purge} <= set(v.events)
+    assert ("an answer showed it failed at t=85.10 to an operator process that crashed at t=95.00 before any status "
+            "write of the instance went through (between the end and that answer 1 poll of it was sent (1 timed out))"
+            ", and the purge came while that process still held it") in v.explanation
+    assert "no controller could have learned how it ended" in v.explanation
+
+
+def test_a_job_end_shown_then_left_out_of_a_status_write_is_the_operators() -> None:
+    """The process wrote vm-1's status after the answer showed the end, without it: its own choice."""
+    log = Log()
+    end_shown_then_crash(log, wrote_status=True)
+    (v,) = log.check([STATE], end_t=1200.0)
+    assert not v.environment
+    assert "although an answer had shown it failed at t=85.10" in v.explanation
+
+
+def test_a_job_end_shown_late_because_the_operator_did_not_poll_is_the_operators() -> None:
+    """No poll between the end (t=50) and t=85: 35 s of managed running time left unused, in which a controller
+    polling at its interval would have seen the end and had time to record it."""
+    log = Log()
+    end_shown_then_crash(log, first_poll_t=100.0)
+    (v,) = log.check([STATE], end_t=1200.0)
+    assert not v.environment
+
+
+def test_a_job_end_lost_in_a_crash_and_purged_before_the_next_process_started_is_the_environments() -> None:
+    """The process crashes at t=86, before the purge at t=90; the next starts at t=120: nobody could ask again."""
+    log = Log()
+    crash, purge = end_shown_then_crash(log, crash_t=86.0)
+    (v,) = log.check([STATE], end_t=1200.0)
+    assert v.environment and {crash, purge} <= set(v.events)
+    assert "no later process could learn it before the purge (between the crash and the purge no poll of it was sent)" \
+        in v.explanation
+
+
+def test_a_job_end_lost_in_a_crash_is_the_operators_if_the_next_process_had_time_to_ask() -> None:
+    """The process crashes at t=86 and the next starts at t=87; AAP purges the job at t=130: 43 s of managed running
+    time in which the new process never polled it."""
+    log = Log()
+    end_shown_then_crash(log, crash_t=86.0, restart_t=87.0, purge_t=130.0)
+    (v,) = log.check([STATE], end_t=1200.0)
+    assert not v.environment

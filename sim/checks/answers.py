@@ -13,6 +13,7 @@ answer teaches nothing.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,7 @@ class _Request:
     launched: int | None = None  # launch: the job it created
     fault_seq: int | None = None  # launch: the AapRequestFaulted that met it
     outcome: str = ""  # once over: "HTTP <status>", "timed out" or "failed"
+    over_t: float = math.inf  # when its answer came back, was lost, or the crash of its process cut it
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,7 @@ class AapAnswers(Routed):
         if request is None or self._cut.pop(e.request_id, None) is not None:  # a cut request's answer reaches no one
             return
         ok = 200 <= e.status < 300
-        request.outcome = f"HTTP {e.status}"
+        request.outcome, request.over_t = f"HTTP {e.status}", e.t
         if request.kind == "list" and e.status == 200:
             self.lookups.append(JobListLookup(request.t, e.t, request.query))
         if request.launched is not None and not ok:
@@ -138,7 +140,7 @@ class AapAnswers(Routed):
         request = self._open.pop(e.request_id, None)
         if request is None or self._cut.pop(e.request_id, None) is not None:  # its loss was the crash
             return
-        request.outcome = "timed out" if "deadline exceeded" in e.error else "failed"
+        request.outcome, request.over_t = "timed out" if "deadline exceeded" in e.error else "failed", e.t
         if request.launched is not None:
             self.lost[request.launched] = (e.seq, e.t, request.outcome)
 
@@ -147,6 +149,7 @@ class AapAnswers(Routed):
         the job of one AAP launches only later (`launched`)."""
         for request_id, request in self._open.items():
             self._cut.setdefault(request_id, (e.seq, e.t))
+            request.over_t = min(request.over_t, e.t)
             if request.launched is not None:
                 self.lost.setdefault(request.launched, (e.seq, e.t, "was cut by an operator crash"))
 
@@ -166,6 +169,14 @@ class AapAnswers(Routed):
             return False
         needle = filters.get("extra_vars__icontains")
         return needle is None or text is None or needle.lower() in text.lower()
+
+    def asked(self, job: BackendJob, payload: str | None = None) -> list[tuple[float, float]]:
+        """When the operator asked AAP about `job`, oldest first: (sent, over) of every poll of its id and every
+        job-list lookup that could list it (`could_list`), `over` being when its answer came back or was lost (a
+        timeout, an error, the crash of the process that sent it; infinite while it is still out)."""
+        requests = [*self.polls.get(job.job_id, []),
+                    *(r for r in self.list_requests if self.could_list(r.query, job, payload))]
+        return sorted((r.t, r.over_t) for r in requests)
 
     def polls_between(self, job_id: int, start_t: float, end_t: float, *, end_included: bool = True) -> str:
         """`no poll of it was sent` or `3 polls of it were sent (2 timed out, 1 HTTP 500)` between two times."""

@@ -308,24 +308,13 @@ class JobStateRecorded(_RecordChecker):
 
     def _end_unlearnable(self, job: BackendJob) -> bool:
         """A purged job's end that no answer showed was the environment's doing, not a controller's neglect, when
-        between its end and its purge the operator asked AAP about it (a poll of its id, or a job-list lookup that
-        could list it) and every answer was lost (a timeout, a 5xx), or its process ran for less than its configured
-        poll interval while the user let it act on the instance (it was down, the instance was left `manual` or
+        between its end and its purge the operator never went a poll interval of up, managed time without asking AAP
+        about it (a poll of its id, or a job-list lookup that could list it, whose answer was lost: a timeout, a 5xx;
+        `Knowledge.no_chance`) while the user let it act on the instance (it was down, the instance was left `manual` or
         `unmanaged` — §2.6 forbids polling then —, or the purge came sooner than a controller polling at that
         interval could be expected to look). An operator that simply did not ask (the EDA provider never polls,
         §12.1) could have learned it."""
-        return self._no_chance(job, job.end_t or 0.0, job.purged_t or 0.0, until_included=True)
-
-    def _no_chance(self, job: BackendJob, start_t: float, stop_t: float, *, until_included: bool) -> bool:
-        """Whether between two times the operator asked AAP about `job` in vain (any poll of its id or job-list
-        lookup that could list it was sent: none showed the end, or this would not be asked), or ran for less than
-        a poll interval while the user let it act on the instance."""
-        def within(t: float) -> bool:
-            return start_t <= t <= stop_t if until_included else start_t <= t < stop_t
-        asked = any(within(p.t) for p in self.answers.polls.get(job.job_id, []))
-        listed = any(within(r.t) and self.answers.could_list(r.query, job) for r in self.answers.list_requests)
-        up_s = self.quiet.up_time(start_t, stop_t, self.known.hands_off.of(job.key))
-        return asked or listed or up_s < self.quiet.poll_interval_s
+        return self.known.no_chance(job, job.end_t or 0.0, job.purged_t or 0.0)
 
     def _end_lost_in_crash(self, job: BackendJob) -> tuple[str, list[int]] | None:
         """Why a purged job's end that answers did show could still not be recorded by any controller, and the
@@ -347,10 +336,10 @@ class JobStateRecorded(_RecordChecker):
             if crash is None or self.known.writes.any_between(job.key, shown_t, crash[0]):
                 return None
             crashes.append(crash)
-        if not self._no_chance(job, job.end_t, shows[0][0], until_included=False):
+        if not self.known.no_chance(job, job.end_t, shows[0][0]):
             return None  # the operator could have seen the end sooner, in a process that lived to record it
         last_t = crashes[-1][0]
-        if last_t < purge_t and not self._no_chance(job, last_t, purge_t, until_included=True):
+        if last_t < purge_t and not self.known.no_chance(job, last_t, purge_t):
             return None
         first = self.answers.polls_between(job.job_id, job.end_t, shows[0][0], end_included=False)
         if len(shows) == 1:

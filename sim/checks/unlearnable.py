@@ -12,10 +12,10 @@ job list — until AAP purges the job (or the object it belongs to is gone).
 
 So a job is *unlearnable* when its existence was lost and, before it could be learned again, the job was
 purged (or its object removed before the lost answer was due); and the operator is not to blame for not
-re-learning it in between: it asked AAP with a lookup that could list the job and every answer was lost, or
-its process ran for less than a poll interval in that time while the user let it act on the instance (time
-the instance spent `manual` or `unmanaged` is no chance: §2.6 keeps the operator's hands off). An operator
-that simply never asked (the reference never looks jobs up) could have. Used by `jobs-recorded` (the job is
+re-learning it in between: it never went a poll interval of running time without asking AAP with a request
+that could list the job, every answer being lost (`Knowledge.no_chance`), while the user let it act on the
+instance (time the instance spent `manual` or `unmanaged` is no chance: §2.6 keeps the operator's hands off). An
+operator that simply never asked (the reference never looks jobs up) could have. Used by `jobs-recorded` (the job is
 never recorded, or EDA's jobs outnumber the EDA entries) and `one-deprovision` (a delete launch whose job
 could not be found is sent again after its bound, or the deletion would never complete).
 """
@@ -29,7 +29,9 @@ from sim.checks.common import Routed, at
 from sim.checks.quiescence import Quiescence
 from sim.checks.tracking import BackendJob, HandsOffSpans, StatusWrites
 
-__all__ = ["Knowledge", "unlearnable"]
+__all__ = ["REACTION_S", "Knowledge", "unlearnable"]
+
+REACTION_S = 1.0  # how long a controller may take, after an answer, to send its next request (see `unasked_s`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,33 @@ class Knowledge:
     def trackers(self) -> tuple[Routed, ...]:
         """What a checker must `follow` (before its own handlers) to keep this up to date."""
         return (self.answers, self.eda, self.quiet, self.writes, self.hands_off)
+
+    def unasked_s(self, job: BackendJob, start_t: float, end_t: float, payload: str | None = None) -> float:
+        """The longest stretch of up, managed time between two times in which the operator was not asking AAP about
+        `job`: the window is split at its requests about the job (`AapAnswers.asked`: each runs from when it was
+        sent until its answer came back or was lost), and each gap left — from the window's start or an answer,
+        to the next request or the window's end — is measured without operator outages and the time the user kept
+        its hands off the instance (`Quiescence.up_time`). A gap that begins at an answer is `REACTION_S` shorter:
+        a controller that asks again one poll interval after a lost answer (`RequeueAfter`) needs a moment to
+        handle the answer and send the next request, and has left no poll interval unused."""
+        off = self.hands_off.of(job.key)
+        longest, since_t, react_s = 0.0, start_t, 0.0  # `since_t`: when the operator last stopped asking
+        for sent_t, over_t in self.answers.asked(job, payload):
+            if over_t < start_t or sent_t > end_t:
+                continue
+            if sent_t > since_t:
+                longest = max(longest, self.quiet.up_time(since_t, sent_t, off) - react_s)
+            if over_t > since_t:
+                since_t, react_s = over_t, REACTION_S
+        if since_t < end_t:
+            longest = max(longest, self.quiet.up_time(since_t, end_t, off) - react_s)
+        return longest
+
+    def no_chance(self, job: BackendJob, start_t: float, end_t: float, payload: str | None = None) -> bool:
+        """Whether the operator never had a poll interval of up, managed time between two times in which it was not
+        asking AAP about `job` (`unasked_s`): it asked again and again in vain, or could not ask at all. An operator
+        that asked once, then let a poll interval pass without asking again, had its chance."""
+        return self.unasked_s(job, start_t, end_t, payload) < self.quiet.poll_interval_s
 
 
 def unlearnable(known: Knowledge, job: BackendJob, t: float,
@@ -101,9 +130,7 @@ def unlearnable(known: Knowledge, job: BackendJob, t: float,
         lookups = [lk for lk in answers.lookups if lk.answered_t >= job.launch_t and lost_t <= lk.sent_t <= deadline_t]
         if any(answers.could_list(lk.query, job, payload) for lk in lookups):
             return None
-        asked = any(lost_t <= r.t <= deadline_t and answers.could_list(r.query, job, payload)
-                    for r in answers.list_requests)
-        if not (asked or quiet.up_time(lost_t, deadline_t, hands_off) < quiet.poll_interval_s):
+        if not known.no_chance(job, lost_t, deadline_t, payload):
             return None
     fault = answers.launch[job.job_id].fault_seq if job.job_id in answers.launch else None
     kept_off = _hands_off_text(hands_off, lost_t, deadline_t)

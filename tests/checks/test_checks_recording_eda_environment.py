@@ -41,6 +41,19 @@ def test_a_lost_eda_answer_whose_job_was_purged_while_every_lookup_timed_out_is_
     assert "1 job-list lookup was sent (1 timed out)" in v.explanation
 
 
+def test_a_lost_eda_answer_looked_up_once_in_vain_then_left_unasked_for_a_poll_interval_is_the_operators() -> None:
+    """The one lookup times out at t=41.1; the purge comes at t=80: 39 s of up, managed time in which the operator did
+    not ask again, and a lookup would have listed the job."""
+    log = Log()
+    create_webhook_times_out_after_eda_accepted(log)
+    log.lookup_requested(1, t=11.1)
+    log.ended(9000, "failed", t=20.0)
+    log.timed_out(1, t=41.1)
+    log.purged(9000, t=80.0)
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert not v.environment and "No controller could have" not in v.explanation
+
+
 def test_an_eda_job_a_lookup_listed_before_its_purge_is_the_operators() -> None:
     log = Log()
     create_webhook_times_out_after_eda_accepted(log)

@@ -52,6 +52,48 @@ def test_a_job_purged_after_a_poll_showed_its_end_is_the_operators() -> None:
     assert "although an answer had shown it failed at t=55.10" in v.explanation
 
 
+def test_a_job_end_asked_for_once_in_vain_then_left_unasked_for_a_poll_interval_is_the_operators() -> None:
+    """The one poll after the end times out at t=65; the operator does not ask again before the purge at t=100: 35 s
+    of up, managed time without a request about the job, in which a polling controller would have seen the end."""
+    log = Log()
+    recorded_job_ends_then_is_purged(log)
+    log.ended(9000, "failed", t=50.0)
+    log.poll_requested(1, 9000, t=55.0)
+    log.timed_out(1, t=65.0)
+    log.purged(9000, t=100.0)
+    (v,) = log.check([STATE], end_t=1200.0)
+    assert not v.environment
+    assert "the operator, which could have asked before the purge, never learned how it ended" in v.explanation
+
+
+def test_a_job_end_asked_for_again_at_once_after_every_lost_answer_is_the_environments() -> None:
+    """Polls back to back, every one timing out, until the purge: never a poll interval without asking."""
+    log = Log()
+    recorded_job_ends_then_is_purged(log)
+    log.ended(9000, "failed", t=50.0)
+    for i, sent_t in enumerate((55.0, 76.0, 97.0, 118.0)):
+        log.poll_requested(1 + i, 9000, t=sent_t)
+        log.timed_out(1 + i, t=sent_t + 20.0)
+    purge = log.purged(9000, t=140.0)
+    (v,) = log.check([STATE], end_t=1200.0)
+    assert v.environment and purge.seq in v.events
+    assert "4 polls of it were sent (4 timed out)" in v.explanation
+
+
+def test_a_job_end_polled_again_one_poll_interval_after_every_lost_answer_is_the_environments() -> None:
+    """A controller requeued a poll interval after each timeout (hardened, seed 1670): it asks again 30.01 s after each
+    lost answer, the moment it takes to act on it beside the interval, and never left a poll interval unused."""
+    log = Log()
+    recorded_job_ends_then_is_purged(log)
+    log.ended(9000, "failed", t=50.0)
+    for i, sent_t in enumerate((55.0, 95.01, 135.02)):
+        log.poll_requested(1 + i, 9000, t=sent_t)
+        log.timed_out(1 + i, t=sent_t + 10.0)
+    purge = log.purged(9000, t=170.0)
+    (v,) = log.check([STATE], end_t=1200.0)
+    assert v.environment and purge.seq in v.events
+
+
 def lost_launch(log: Log) -> None:
     """AAP launches vm-1's create job 9000, but the launch request times out: the operator never gets the id."""
     log.stored(log.ci(), "create", t=0.0)
@@ -123,6 +165,17 @@ def test_a_job_purged_while_the_operator_never_asked_is_the_operators() -> None:
     (v,) = log.check([STATE], end_t=1200.0)
     assert not v.environment
     assert "the operator, which could have asked before the purge, never learned how it ended" in v.explanation
+
+
+def test_a_lost_launch_looked_up_once_in_vain_then_left_unasked_for_a_poll_interval_is_the_operators() -> None:
+    """The one lookup times out at t=61; the purge comes at t=100: 39 s of up, managed time in which the operator did
+    not ask again, and a lookup would have listed the job."""
+    log = Log()
+    lost_launch(log)
+    log.ended(9000, "failed", t=40.0)
+    log.purged(9000, t=100.0)
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert not v.environment and "No controller could have" not in v.explanation
 
 
 def test_a_lost_launch_the_operator_never_looked_up_is_the_operators() -> None:
@@ -390,10 +443,12 @@ def test_a_job_launched_after_a_crash_is_the_operators_if_the_restarted_process_
 
 # -- a job's end shown to a process that crashed before any status write went through (seed 1670) ---------------
 def end_shown_then_crash(log: Log, *, first_poll_t: float = 55.0, crash_t: float = 95.0, restart_t: float = 120.0,
-                         purge_t: float = 90.0, wrote_status: bool = False) -> tuple[int, int]:
+                         purge_t: float = 90.0, wrote_status: bool = False,
+                         asked_after_restart: bool = False) -> tuple[int, int]:
     """Job 9000 ends failed at t=50; a poll at `first_poll_t` times out; the next, at 85, shows the end; the process
     crashes at `crash_t` (having written vm-1's status without the end at t=88, or not at all) and the next starts
-    at `restart_t`; AAP purges the job at `purge_t`, and answers 404 to a poll 1 s after both."""
+    at `restart_t` (and, if `asked_after_restart`, polls the job 1 s later, which times out 10 s after); AAP purges
+    the job at `purge_t`, and answers 404 to a poll 1 s after both."""
     log.manager_started(t=0.0)
     recorded_job_ends_then_is_purged(log)
     log.ended(9000, "failed", t=50.0)
@@ -412,6 +467,9 @@ def end_shown_then_crash(log: Log, *, first_poll_t: float = 55.0, crash_t: float
             seqs[what] = log.manager_crashed(t=t).seq
         else:
             log.manager_started(t=t)
+            if asked_after_restart:
+                log.poll_requested(4, 9000, t=t + 1.0)
+                log.timed_out(4, t=t + 11.0)
     log.poll_requested(3, 9000, t=max(purge_t, restart_t) + 1.0)
     log.answered(3, 404, {"detail": "Not found."}, t=max(purge_t, restart_t) + 1.1)
     return seqs["crash"], seqs["purge"]
@@ -462,5 +520,14 @@ def test_a_job_end_lost_in_a_crash_is_the_operators_if_the_next_process_had_time
     time in which the new process never polled it."""
     log = Log()
     end_shown_then_crash(log, crash_t=86.0, restart_t=87.0, purge_t=130.0)
+    (v,) = log.check([STATE], end_t=1200.0)
+    assert not v.environment
+
+
+def test_a_job_end_lost_in_a_crash_is_the_operators_if_the_next_process_asked_once_then_waited() -> None:
+    """As above, but the new process polls at t=88 and, when that times out at t=98, does not ask again before the
+    purge at t=130: 32 s of up, managed time left unused."""
+    log = Log()
+    end_shown_then_crash(log, crash_t=86.0, restart_t=87.0, purge_t=130.0, asked_after_restart=True)
     (v,) = log.check([STATE], end_t=1200.0)
     assert not v.environment

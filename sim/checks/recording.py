@@ -38,6 +38,7 @@ from sim.checks.unlearnable import Knowledge, unlearnable
 from sim.kube.events import ObjectRemoved, ObjectStored
 
 EDA_POLL_MESSAGE = "EDA provider does not support status polling"  # what the EDA provider writes on every poll
+OPERATOR = "operator"  # the actor of the operator's own writes (the manager's name, sim.world)
 
 
 @dataclass
@@ -244,7 +245,7 @@ class JobsRecorded(_RecordChecker):
         """Why no controller could have learned of a job judged at `t` (`sim.checks.unlearnable`)."""
         removed = (life.removed_t, life.removed_seq) if life.removed_t is not None and life.removed_seq is not None \
             else None
-        return unlearnable(self.known, job, t, removed)
+        return unlearnable(self.known, job, t, removed, removed_by_operator=life.removed_by == OPERATOR)
 
 
 @register_checker

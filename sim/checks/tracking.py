@@ -43,6 +43,7 @@ class Lifetime:
     deletion_t: float | None = None
     removed_seq: int | None = None
     removed_t: float | None = None
+    removed_by: str = ""  # the actor whose write removed the object (its last finalizer), "" while it lives
 
     @property
     def subject(self) -> str:
@@ -111,7 +112,7 @@ class Instances:
         if life.deletion_seq is None:
             life.deletion_seq, life.deletion_t = event.seq, event.t
         life.obj, life.seq, life.t = obj, event.seq, event.t
-        life.removed_seq, life.removed_t = event.seq, event.t
+        life.removed_seq, life.removed_t, life.removed_by = event.seq, event.t, event.actor
         return life
 
     def _begin(self, key: Key, obj: ComputeInstance, event: Event) -> Lifetime:

@@ -82,11 +82,12 @@ class Knowledge:
         return self.unasked_s(job, start_t, end_t, payload) < self.quiet.poll_interval_s
 
 
-def unlearnable(known: Knowledge, job: BackendJob, t: float,
-                removed: tuple[float, int] | None = None) -> tuple[str, list[int]] | None:
+def unlearnable(known: Knowledge, job: BackendJob, t: float, removed: tuple[float, int] | None = None, *,
+                removed_by_operator: bool = False) -> tuple[str, list[int]] | None:
     """Why no controller could have learned of `job` by `t`, and the events that show it; None if one could.
 
-    `removed` is the (time, seq) of the removal of the object the job belongs to, if it was removed.
+    `removed` is the (time, seq) of the removal of the object the job belongs to, if it was removed;
+    `removed_by_operator` whether the operator's own write removed it (its last finalizer).
     """
     answers, quiet = known.answers, known.quiet
     delivery = job.eda_delivery
@@ -105,13 +106,21 @@ def unlearnable(known: Knowledge, job: BackendJob, t: float,
     else:
         return None
     named = [n for n in learned if n <= t]
-    if named:  # the operator learned of the job: lost only if its process crashed before any status write went through
+    if named:  # the operator learned of the job: lost only if no status write went through before a crash or removal
         crash = quiet.crash_after(named[-1])
-        if crash is None or crash[0] > t or known.writes.any_between(job.key, named[-1], crash[0]):
+        gone = _removed_by_another(known, job, named[-1], t, removed, removed_by_operator)
+        if crash is not None and crash[0] <= t and (gone is None or crash[0] < gone[0]) and \
+                not known.writes.any_between(job.key, named[-1], crash[0]):
+            lost_t, lost_seq = crash
+            how = (f"reached an operator process that crashed at {at(lost_t)}, {lost_t - named[-1]:.2f} s after it "
+                   f"last learned {learned_what}, before any status write of the instance went through")
+        elif gone is not None:
+            lost_t, lost_seq = gone
+            how = (f"reached the operator {lost_t - named[-1]:.2f} s before another actor's write removed the object "
+                   f"(at {at(lost_t)}, less than a poll interval of running, managed time later), and no status write "
+                   "of the instance went through in between")
+        else:
             return None
-        lost_t, lost_seq = crash
-        how = (f"reached an operator process that crashed at {at(lost_t)}, {lost_t - named[-1]:.2f} s after it last "
-               f"learned {learned_what}, before any status write of the instance went through")
     else:
         if loss is None:
             return None
@@ -122,6 +131,8 @@ def unlearnable(known: Knowledge, job: BackendJob, t: float,
         ends.append((job.purged_t, job.purged_seq, f"AAP purged the job at {at(job.purged_t)}"))
     if removed is not None and removed[0] <= min(t, lost_t):
         ends.append((removed[0], removed[1], f"the object was removed at {at(removed[0])}, before the answer was due"))
+    elif removed is not None and removed[0] <= t and not removed_by_operator:  # nothing can be recorded after it
+        ends.append((removed[0], removed[1], f"another actor's write removed the object at {at(removed[0])}"))
     if not ends:
         return None
     deadline_t, deadline_seq, what = min(ends)
@@ -139,6 +150,21 @@ def unlearnable(known: Knowledge, job: BackendJob, t: float,
            f"job-list lookup could list it again (between the launch and then "
            f"{answers.lookups_between(job.launch_t, deadline_t)}{kept_off}).")
     return why, [lost_seq, deadline_seq, *([fault] if fault is not None else [])]
+
+
+def _removed_by_another(known: Knowledge, job: BackendJob, learned_t: float, t: float,
+                        removed: tuple[float, int] | None, by_operator: bool) -> tuple[float, int] | None:
+    """The removal of `job`'s object, when it took away the operator's chance to record what it had learned at
+    `learned_t`: another actor's write removed it (a playbook removing the last finalizer of a CR whose base
+    finalizer was already gone, §2.6/§10.3) by `t`, no status write of the instance went through in between, and
+    the operator had less than a poll interval of up, managed time to make one. An operator that removed the
+    object itself, or let a poll interval pass, chose not to record it."""
+    if removed is None or by_operator or not learned_t <= removed[0] <= t:
+        return None
+    if known.writes.any_between(job.key, learned_t, removed[0]):
+        return None
+    up_s = known.quiet.up_time(learned_t, removed[0], known.hands_off.of(job.key))
+    return removed if up_s < known.quiet.poll_interval_s else None
 
 
 def _hands_off_text(spans: list[tuple[float, float]], start_t: float, end_t: float) -> str:

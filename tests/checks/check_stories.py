@@ -105,8 +105,8 @@ class Log:
                         namespace=obj.metadata.namespace, name=obj.metadata.name, resource_version=len(self.events),
                         obj=obj)
 
-    def removed(self, obj: ComputeInstance, t: float | None = None) -> ObjectRemoved:
-        return self.add(ObjectRemoved, "operator", t, kind=KIND_COMPUTE_INSTANCE, namespace=obj.metadata.namespace,
+    def removed(self, obj: ComputeInstance, t: float | None = None, actor: str = "operator") -> ObjectRemoved:
+        return self.add(ObjectRemoved, actor, t, kind=KIND_COMPUTE_INSTANCE, namespace=obj.metadata.namespace,
                         name=obj.metadata.name, resource_version=len(self.events), obj=obj)
 
     @staticmethod

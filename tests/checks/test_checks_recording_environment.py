@@ -531,3 +531,53 @@ def test_a_job_end_lost_in_a_crash_is_the_operators_if_the_next_process_asked_on
     end_shown_then_crash(log, crash_t=86.0, restart_t=87.0, purge_t=130.0, asked_after_restart=True)
     (v,) = log.check([STATE], end_t=1200.0)
     assert not v.environment
+
+
+def delete_launch_answered_then_removed_by_the_playbook(log: Log, removed_t: float, actor: str) -> int:
+    """vm-1, its base finalizer gone (§2.6 manual), is deprovisioned: delete job 9000's id reaches the operator at
+    t=11.1, no status write of vm-1 goes through, and `actor`'s write removes vm-1 at `removed_t`."""
+    log.stored(log.ci(), "create", t=0.0)
+    log.stored(log.ci(deleted_at=10.0), "update", t=10.0)
+    log.launch_requested(0, "delete", t=10.9)
+    log.launched(9000, "delete", t=11.0)
+    log.answered(0, 201, {"id": 9000, "status": "pending"}, t=11.1)
+    removal = log.removed(log.ci(deleted_at=10.0, finalizers=()), t=removed_t, actor=actor)
+    log.ended(9000, "successful", t=removed_t)
+    return removal.seq
+
+
+def test_a_delete_job_whose_playbook_removed_the_object_before_any_status_write_went_through_is_the_environments(
+        ) -> None:
+    log = Log()
+    removal = delete_launch_answered_then_removed_by_the_playbook(log, 16.0, "playbook/9000")
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert v.environment and removal in v.events
+    assert "before another actor's write removed the object (at t=16.00" in v.explanation
+
+
+def test_a_delete_job_is_the_operators_when_the_operator_removed_the_object_itself() -> None:
+    log = Log()
+    delete_launch_answered_then_removed_by_the_playbook(log, 16.0, "operator")
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert not v.environment
+
+
+def test_a_delete_job_is_the_operators_when_it_had_a_poll_interval_to_record_it_before_the_playbook_ended() -> None:
+    log = Log()
+    delete_launch_answered_then_removed_by_the_playbook(log, 50.0, "playbook/9000")
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert not v.environment
+
+
+def test_a_delete_launch_cut_by_a_crash_then_removed_by_its_playbook_is_the_environments() -> None:
+    log = Log()
+    log.stored(log.ci(), "create", t=0.0)
+    log.stored(log.ci(deleted_at=10.0), "update", t=10.0)
+    log.launch_requested(0, "delete", t=10.9)
+    log.launched(9000, "delete", t=11.0)
+    log.manager_crashed(t=13.0)
+    log.removed(log.ci(deleted_at=10.0, finalizers=()), t=18.5, actor="playbook/9000")
+    log.ended(9000, "successful", t=18.5)
+    log.manager_started(t=26.0)
+    (v,) = log.check([RECORDED], end_t=1200.0)
+    assert v.environment and "another actor's write removed the object at t=18.50" in v.explanation

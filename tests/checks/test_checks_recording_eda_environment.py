@@ -28,15 +28,29 @@ def create_webhook_times_out_after_eda_accepted(log: Log) -> None:
     log.timed_out(0, t=11.0)
 
 
-def test_a_lost_eda_answer_whose_job_was_purged_while_every_lookup_timed_out_is_the_environments() -> None:
-    log = Log()
+def purged_while_its_lookup_timed_out(log: Log) -> int:
+    """`create_webhook_times_out_after_eda_accepted`; the operator asks AAP's job list for vm-1's create jobs at
+    t=11.1, which times out too (t=41.1); job 9000 ends failed at t=20 and is purged at t=45, 34 s after the lost
+    answer. Returns the purge's seq."""
     create_webhook_times_out_after_eda_accepted(log)
-    log.lookup_requested(1, t=11.1)  # the operator asks AAP's job list for vm-1's create jobs; that times out too
+    log.lookup_requested(1, t=11.1)
     log.ended(9000, "failed", t=20.0)
     log.timed_out(1, t=41.1)
-    purge = log.purged(9000, t=45.0)  # 34 s after the lost answer: excused because the operator asked in vain
+    return log.purged(9000, t=45.0).seq
+
+
+def second_create_delivery_answered(log: Log) -> None:
+    """vm-1's next create webhook at t=50 is delivered (delivery 1) and answered 200."""
+    log.webhook_requested(2, t=50.0)
+    log.webhook_received(1, t=50.01)
+    log.answered(2, 200, {}, t=50.02)
+
+
+def test_a_lost_eda_answer_whose_job_was_purged_while_every_lookup_timed_out_is_the_environments() -> None:
+    log = Log()
+    purge = purged_while_its_lookup_timed_out(log)  # excused because the operator asked in vain
     (v,) = log.check([RECORDED], end_t=1200.0)
-    assert v.subject == VM1 and v.environment and purge.seq in v.events
+    assert v.subject == VM1 and v.environment and purge in v.events
     assert "the answer to the webhook POST that EDA accepted as delivery 0 timed out (at t=11.00)" in v.explanation
     assert "1 job-list lookup was sent (1 timed out)" in v.explanation
 
@@ -129,14 +143,8 @@ def test_eda_jobs_the_operator_could_have_known_of_still_count_beside_an_unlearn
     """Two create jobs from two deliveries: the first one's answer was lost and it was purged while the lookup timed
     out; the second one's 200 reached the operator, which recorded no entry. One job is the operator's to record."""
     log = Log()
-    create_webhook_times_out_after_eda_accepted(log)
-    log.lookup_requested(1, t=11.1)
-    log.ended(9000, "failed", t=20.0)
-    log.timed_out(1, t=41.1)
-    log.purged(9000, t=45.0)
-    log.webhook_requested(2, t=50.0)
-    log.webhook_received(1, t=50.01)
-    log.answered(2, 200, {}, t=50.02)
+    purged_while_its_lookup_timed_out(log)
+    second_create_delivery_answered(log)
     log.eda_launched(9001, 1, t=55.0)
     (v,) = log.check([RECORDED], end_t=1200.0)
     assert not v.environment
@@ -146,14 +154,8 @@ def test_eda_jobs_the_operator_could_have_known_of_still_count_beside_an_unlearn
 def test_an_unlearnable_eda_job_beside_a_recorded_one_is_the_environments() -> None:
     """The same two jobs, but the operator recorded the second delivery as eda-webhook-1."""
     log = Log()
-    create_webhook_times_out_after_eda_accepted(log)
-    log.lookup_requested(1, t=11.1)
-    log.ended(9000, "failed", t=20.0)
-    log.timed_out(1, t=41.1)
-    log.purged(9000, t=45.0)
-    log.webhook_requested(2, t=50.0)
-    log.webhook_received(1, t=50.01)
-    log.answered(2, 200, {}, t=50.02)
+    purged_while_its_lookup_timed_out(log)
+    second_create_delivery_answered(log)
     log.stored(log.ci(jobs=[job("eda-webhook-1", JobState.RUNNING, 50.0)]), t=50.05)
     log.eda_launched(9001, 1, t=55.0)
     (v,) = log.check([RECORDED], end_t=1200.0)

@@ -94,13 +94,19 @@ def test_a_job_end_polled_again_one_poll_interval_after_every_lost_answer_is_the
     assert v.environment and purge.seq in v.events
 
 
-def lost_launch(log: Log) -> None:
-    """AAP launches vm-1's create job 9000, but the launch request times out: the operator never gets the id."""
+def launch_answer_times_out(log: Log) -> None:
+    """AAP launches vm-1's create job 9000 at t=1, but the launch request times out at t=30.9: the operator never
+    gets the id."""
     log.stored(log.ci(), "create", t=0.0)
     log.launch_requested(0, t=0.9)
     log.launched(9000, t=1.0)
     log.timed_out(0, t=30.9)
-    log.lookup_requested(1, t=31.0)  # the operator asks AAP's job list, and that times out too
+
+
+def lost_launch(log: Log) -> None:
+    """`launch_answer_times_out`, then the operator asks AAP's job list at t=31, and that times out too (t=61)."""
+    launch_answer_times_out(log)
+    log.lookup_requested(1, t=31.0)
     log.timed_out(1, t=61.0)
 
 
@@ -181,10 +187,7 @@ def test_a_lost_launch_looked_up_once_in_vain_then_left_unasked_for_a_poll_inter
 def test_a_lost_launch_the_operator_never_looked_up_is_the_operators() -> None:
     """A lost launch answer excuses nothing if the operator never asked AAP's job list before the purge."""
     log = Log()
-    log.stored(log.ci(), "create", t=0.0)
-    log.launch_requested(0, t=0.9)
-    log.launched(9000, t=1.0)
-    log.timed_out(0, t=30.9)
+    launch_answer_times_out(log)
     log.ended(9000, "failed", t=40.0)
     log.purged(9000, t=100.0)
     (v,) = log.check([RECORDED], end_t=1200.0)
@@ -326,6 +329,17 @@ def test_a_launch_whose_answer_was_cut_by_a_crash_then_purged_while_every_lookup
 
 
 # -- time the user kept the operator's hands off is no chance to learn (§2.6) ------------------------------------
+def given_back_and_purged(log: Log, given_back_t: float, purge_t: float) -> int:
+    """The user gives vm-1, left manual or unmanaged, back at `given_back_t`; AAP purges job 9000 at `purge_t`, before
+    or after. Returns the purge's seq."""
+    if given_back_t < purge_t:
+        log.management_state("", t=given_back_t)
+    purge = log.purged(9000, t=purge_t)
+    if given_back_t >= purge_t:
+        log.management_state("", t=given_back_t)
+    return purge.seq
+
+
 def test_a_job_that_ended_and_was_purged_while_its_instance_was_unmanaged_is_the_environments() -> None:
     """vm-1 is left unmanaged from t=45 to t=120: the operator may not poll its job, which ends at 50 and is purged
     at 90. Nothing could have learned how it ended."""
@@ -333,10 +347,9 @@ def test_a_job_that_ended_and_was_purged_while_its_instance_was_unmanaged_is_the
     recorded_job_ends_then_is_purged(log)
     log.management_state("unmanaged", t=45.0)
     log.ended(9000, "failed", t=50.0)
-    purge = log.purged(9000, t=90.0)
-    log.management_state("", t=120.0)
+    purge = given_back_and_purged(log, given_back_t=120.0, purge_t=90.0)
     (v,) = log.check([STATE], end_t=1200.0)
-    assert v.environment and purge.seq in v.events
+    assert v.environment and purge in v.events
     assert "no controller could have learned how it ended" in v.explanation
 
 
@@ -347,8 +360,7 @@ def test_a_job_purged_after_its_instance_was_managed_again_for_a_poll_interval_i
     recorded_job_ends_then_is_purged(log)
     log.management_state("unmanaged", t=45.0)
     log.ended(9000, "failed", t=50.0)
-    log.management_state("", t=55.0)
-    log.purged(9000, t=90.0)
+    given_back_and_purged(log, given_back_t=55.0, purge_t=90.0)
     (v,) = log.check([STATE], end_t=1200.0)
     assert not v.environment
 
@@ -357,16 +369,12 @@ def test_a_lost_launch_purged_while_its_instance_was_manual_is_the_environments(
     """The launch answer times out at t=30.9; the user hands vm-1 to a human at t=31 and gives it back at t=120; AAP
     purges the job at t=100. The operator kept its hands off, as §2.6 says, for the whole window."""
     log = Log()
-    log.stored(log.ci(), "create", t=0.0)
-    log.launch_requested(0, t=0.9)
-    log.launched(9000, t=1.0)
-    log.timed_out(0, t=30.9)
+    launch_answer_times_out(log)
     log.management_state("manual", t=31.0)
     log.ended(9000, "failed", t=40.0)
-    purge = log.purged(9000, t=100.0)
-    log.management_state("", t=120.0)
+    purge = given_back_and_purged(log, given_back_t=120.0, purge_t=100.0)
     (v,) = log.check([RECORDED], end_t=1200.0)
-    assert v.environment and purge.seq in v.events
+    assert v.environment and purge in v.events
     assert "after the loss the user left the instance manual or unmanaged for 69.00 s" in v.explanation
 
 
@@ -374,14 +382,10 @@ def test_a_lost_launch_purged_long_after_its_instance_was_given_back_is_the_oper
     """The same, but vm-1 is given back at t=50: 50 s of managed time before the purge, and the operator never asked
     AAP's job list."""
     log = Log()
-    log.stored(log.ci(), "create", t=0.0)
-    log.launch_requested(0, t=0.9)
-    log.launched(9000, t=1.0)
-    log.timed_out(0, t=30.9)
+    launch_answer_times_out(log)
     log.management_state("manual", t=31.0)
     log.ended(9000, "failed", t=40.0)
-    log.management_state("", t=50.0)
-    log.purged(9000, t=100.0)
+    given_back_and_purged(log, given_back_t=50.0, purge_t=100.0)
     (v,) = log.check([RECORDED], end_t=1200.0)
     assert not v.environment
 
@@ -390,10 +394,7 @@ def test_a_lookup_for_another_instance_is_not_asking_about_this_job() -> None:
     """Between the lost launch answer and the purge the operator only looked up vm-2's jobs: it never asked about
     vm-1's, so a timeout of that lookup excuses nothing."""
     log = Log()
-    log.stored(log.ci(), "create", t=0.0)
-    log.launch_requested(0, t=0.9)
-    log.launched(9000, t=1.0)
-    log.timed_out(0, t=30.9)
+    launch_answer_times_out(log)
     log.lookup_requested(1, name="vm-2", t=31.0)
     log.ended(9000, "failed", t=40.0)
     log.timed_out(1, t=61.0)

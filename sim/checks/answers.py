@@ -140,7 +140,7 @@ class AapAnswers(Routed):
         request = self._open.pop(e.request_id, None)
         if request is None or self._cut.pop(e.request_id, None) is not None:  # its loss was the crash
             return
-        request.outcome, request.over_t = "timed out" if "deadline exceeded" in e.error else "failed", e.t
+        request.outcome, request.over_t = _failure(e), e.t
         if request.launched is not None:
             self.lost[request.launched] = (e.seq, e.t, request.outcome)
 
@@ -246,6 +246,11 @@ def _jobs_named(kind: str, body: Any) -> list[tuple[int, str]]:
     return named
 
 
+def _failure(e: HttpFailed) -> str:
+    """How a request failed, in a violation's words: "timed out" (its deadline passed) or "failed"."""
+    return "timed out" if "deadline exceeded" in e.error else "failed"
+
+
 @dataclass(slots=True)
 class _Post:
     """A webhook POST of the operator: the instance it carries, the CR as text, and the delivery EDA made of it."""
@@ -299,12 +304,20 @@ class EdaAnswers(Routed):
         if post.loss is not None:
             self.lost[e.delivery] = post.loss
 
-    def answered(self, e: HttpAnswered) -> None:
-        post = self._open.pop(e.request_id, None)
+    def _close(self, request_id: int) -> tuple[_Post, bool] | None:
+        """The webhook POST `request_id` is over: it, and whether a crash had cut it; None if it is not one."""
+        post = self._open.pop(request_id, None)
         if post is None:
+            return None
+        cut = request_id in self._cut
+        self._cut.discard(request_id)
+        return post, cut
+
+    def answered(self, e: HttpAnswered) -> None:
+        closed = self._close(e.request_id)
+        if closed is None:
             return
-        cut = e.request_id in self._cut
-        self._cut.discard(e.request_id)
+        post, cut = closed
         if post.delivery is None:  # answered without EDA receiving it (e.g. 405): no delivery will follow
             self._unpaired.remove(post)
         elif cut:  # the loss was the crash
@@ -315,12 +328,11 @@ class EdaAnswers(Routed):
             self.lost[post.delivery] = (e.seq, e.t, f"was answered HTTP {e.status}")
 
     def failed(self, e: HttpFailed) -> None:
-        post = self._open.pop(e.request_id, None)
-        if post is None:
+        closed = self._close(e.request_id)
+        if closed is None:
             return
-        cut = e.request_id in self._cut
-        self._cut.discard(e.request_id)
-        loss = (e.seq, e.t, "timed out" if "deadline exceeded" in e.error else "failed")
+        post, cut = closed
+        loss = (e.seq, e.t, _failure(e))
         if cut:  # the loss was the crash; a POST refused never reached EDA
             if post.delivery is None and "connection refused" in e.error:
                 self._unpaired.remove(post)

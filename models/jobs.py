@@ -134,7 +134,7 @@ class JobRecord:
         block = d.get("blockDeletionOnFailure", False)
         if not isinstance(block, bool):
             raise ValueError(f"blockDeletionOnFailure must be a bool, got {block!r}")
-        return builder(cls)(job_id, job_type, float(timestamp), state, message, block)
+        return _new_job_record(job_id, job_type, float(timestamp), state, message, block)
 
     def with_changes(self, **changes: Any) -> JobRecord:
         """Return a copy with the given fields replaced (``dataclasses.replace``, without its per-call field walk)."""

@@ -45,9 +45,7 @@ class OwnerReference:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> OwnerReference:
-        # A Tenant carries one reference per instance it serves: built through the slot setters, positionally.
-        return builder(cls)(d["kind"], d["name"], d["uid"], d.get("apiVersion", ""),
-                            bool(d.get("controller", False)))
+        return _owner_references_from_dicts((d,))[0]
 
 
 def _owner_references_from_dicts(items: Iterable[Mapping[str, Any]]) -> list[OwnerReference]:
@@ -150,8 +148,11 @@ class Condition:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Condition:
         # frozen: built through the slot setters (a replayed log decodes four per ComputeInstance version)
-        return builder(cls)(d["type"], d["status"], d.get("reason", ""), d.get("message", ""),
-                            float(d.get("lastTransitionTime", 0.0)))
+        return _new_condition(d["type"], d["status"], d.get("reason", ""), d.get("message", ""),
+                              float(d.get("lastTransitionTime", 0.0)))
+
+
+_new_condition = builder(Condition)  # frozen: built through the slot setters (four per ComputeInstance version)
 
 
 @dataclass(slots=True)
@@ -217,8 +218,8 @@ class ComputeInstanceStatus:
                   for j in s.jobs]
         s.conditions = [c if type(c.last_transition_time) is float
                         and c.last_transition_time == persist_time(c.last_transition_time)
-                        else builder(Condition)(c.type, c.status, c.reason, c.message,
-                                                persist_time(c.last_transition_time))
+                        else _new_condition(c.type, c.status, c.reason, c.message,
+                                            persist_time(c.last_transition_time))
                         for c in s.conditions]
         if s.last_restarted_at is not None:
             s.last_restarted_at = persist_time(s.last_restarted_at)

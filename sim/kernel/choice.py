@@ -64,10 +64,10 @@ class Choice:
         stream, name, value = item
         if not isinstance(stream, str) or not isinstance(name, str) or not isinstance(value, int | float | bool):
             raise ValueError(f"a choice is [stream, name, value] with a numeric or boolean value, got {item!r}")
-        return builder(cls)(stream, name, value)  # a replayed tape has one per draw of the run
+        return new_choice(stream, name, value)  # a replayed tape has one per draw of the run
 
 
-_new_choice = builder(Choice)
+new_choice = builder(Choice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +167,7 @@ class ChoiceSource(ABC):
     def _logged(self, stream: str, name: str, domain: Domain) -> Value:
         value = self._draw(stream, name, domain)
         if self._record:
-            self.tape.append(_new_choice(stream, name, value))
+            self.tape.append(new_choice(stream, name, value))
         return value
 
     @abstractmethod
@@ -212,7 +212,7 @@ class SeededChoiceSource(ChoiceSource):
         rng = self._streams.get(stream) or self._rng(stream)
         value = lo + (hi - lo) * rng.random()  # `_from_unit` of a float domain
         if self._record:
-            self.tape.append(_new_choice(stream, name, value))
+            self.tape.append(new_choice(stream, name, value))
         return float(value)
 
 

@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from models.events import EVENT_DECODERS, EVENT_TYPES, Event, EventDecodeError, event_from_dict
-from models.frozen import builder
-from sim.kernel.choice import Choice
+from sim.kernel.choice import Choice, new_choice
 from sim.kernel.encoding import encode_event as encode_event
 from sim.kernel.encoding import encoder_for
 from sim.kernel.errors import SimError
@@ -56,13 +55,9 @@ class Digest:
         self._h.update((line + "\n").encode("utf-8"))
         self.count += 1
 
-    def add_raw(self, raw: str) -> None:
-        """`add_line` of a line read from a file, its newline still on: hashed as it is, without a copy."""
-        self._h.update(raw.encode("utf-8"))
-        self.count += 1
-
     def raw_hasher(self) -> Callable[[bytes], None]:
-        """The hash's own update: for a reader that hashes the encoded lines itself and sets `count`."""
+        """The hash's own update, for a reader that hashes each line read from a file (newline still on) itself:
+        the same digest as `add_line` of the line without its newline. `count` is not kept."""
         update: Callable[[bytes], None] = self._h.update
         return update
 
@@ -269,7 +264,7 @@ class LogReader:
         count = 0
         loads = _loads
         # Per line, the common case without a call of its own: the digest's hash updated directly
-        # (`Digest.add_raw`; its count is set at the end) and a known event decoded by its class's decoder
+        # (`Digest.raw_hasher`; the reader counts the lines) and a known event decoded by its class's decoder
         # (`event_from_dict`, which any other dict still goes through, for the same event or error).
         hash_raw = digest.raw_hasher()
         types, decoders = EVENT_TYPES, EVENT_DECODERS
@@ -307,13 +302,12 @@ class LogReader:
                     if event.seq != count:
                         raise _err(p, lineno, f"event seq {event.seq} where {count} was expected",
                                    "the file was edited (lines removed or reordered); re-create it from its seed")
-                    hash_raw(raw.encode("utf-8"))  # = digest.add_raw(raw) = add_line(raw[:-1])
+                    hash_raw(raw.encode("utf-8"))  # = digest.add_line(raw[:-1])
                     count += 1
                     self.count = count
                     yield event
             except UnicodeDecodeError as exc:
                 raise _not_utf8(p, exc) from exc
-        digest.count = count
         if header is None:
             raise _err(p, 1, "the file is empty", "pass a log written by `python -m sim ... --log FILE`")
         if footer is None:
@@ -341,7 +335,7 @@ def _choices_from_lists(items: Iterable[Any]) -> list[Choice]:
     """`[Choice.from_list(c) for c in items]`: a footer's tape holds one entry per draw of the run (260k in
     the replay benchmark's log), so an entry of exactly [str, str, number] from JSON is built directly and
     anything else goes through `from_list`, which takes or rejects it as before."""
-    new = builder(Choice)
+    new = new_choice
     values = _CHOICE_VALUES
     out: list[Choice] = []
     append = out.append

@@ -210,13 +210,10 @@ class Informer:
         keys: Iterable[tuple[str, str]] = objs
         if labels:  # only objects carrying the first label can match: start from its index entry
             keys = self._labelled.get(kind, {}).get(next(iter(labels.items())), {})
-        if read_only:
-            return [objs[k] for k in sorted(keys)
-                    if (not namespace or k[0] == namespace)
-                    and (not labels or all(objs[k].metadata.labels.get(lk) == lv for lk, lv in labels.items()))]
-        return [objs[k].deepcopy() for k in sorted(keys)
-                if (not namespace or k[0] == namespace)
-                and (not labels or all(objs[k].metadata.labels.get(lk) == lv for lk, lv in labels.items()))]
+        found = [objs[k] for k in sorted(keys)
+                 if (not namespace or k[0] == namespace)
+                 and (not labels or all(objs[k].metadata.labels.get(lk) == lv for lk, lv in labels.items()))]
+        return found if read_only else [o.deepcopy() for o in found]
 
     def __len__(self) -> int:
         return sum(len(objs) for objs in self._objects.values())

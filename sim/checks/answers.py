@@ -28,7 +28,7 @@ from sim.checks.tracking import JOBS_PATH, BackendJob
 from sim.kernel.http import HttpAnswered, HttpFailed, HttpRequested
 from sim.kube.runtime_events import ManagerCrashed
 
-__all__ = ["AapAnswers", "EdaAnswers", "JobListLookup"]
+__all__ = ["AapAnswers", "EdaAnswers"]
 
 _LAUNCH_PATHS = ("/v2/job_templates/", "/v2/workflow_job_templates/")
 _LAUNCH_SUFFIX = "/launch/"
@@ -51,15 +51,6 @@ class _Request:
     over_t: float = math.inf  # when its answer came back, was lost, or the crash of its process cut it
 
 
-@dataclass(frozen=True, slots=True)
-class JobListLookup:
-    """A job-list lookup AAP answered 200: when it was sent and answered, and its filters."""
-
-    sent_t: float
-    answered_t: float
-    query: tuple[tuple[str, str], ...]
-
-
 class AapAnswers(Routed):
     """What AAP's answers let the operator learn of each job, from the HTTP events of its requests.
 
@@ -77,10 +68,8 @@ class AapAnswers(Routed):
         self.launch: dict[int, _Request] = {}  # job id -> the API request that launched it
         self.lost: dict[int, tuple[int, float, str]] = {}  # job id -> its launch answer's loss: seq, t, why
         self.named_all: dict[int, list[float]] = {}  # job id -> every time an answer named it, oldest first
-        self.end_shown_t: dict[int, float] = {}  # job id -> when an answer first showed it finished
         self.end_shows: dict[int, list[tuple[float, float]]] = {}  # job id -> (sent, answered) of every answer
         # that showed it finished, oldest first
-        self.lookups: list[JobListLookup] = []
         self.list_requests: list[_Request] = []  # every job-list lookup sent, oldest first
         self.polls: dict[int, list[_Request]] = {}  # job id -> its polls (`GET v2/jobs/<id>/`), oldest first
 
@@ -105,7 +94,7 @@ class AapAnswers(Routed):
         if e.launched_by != "api":
             return
         target = (e.instance_namespace, e.instance_name)
-        for request_id, request in sorted(self._open.items(), key=lambda r: r[1].t):  # the oldest open launch of it
+        for request_id, request in self._open.items():  # the oldest open launch of it (opened in log order)
             if request.kind == "launch" and request.launched is None and request.template == e.template \
                     and request.target == target:
                 request.launched = e.job_id
@@ -124,8 +113,6 @@ class AapAnswers(Routed):
             return
         ok = 200 <= e.status < 300
         request.outcome, request.over_t = f"HTTP {e.status}", e.t
-        if request.kind == "list" and e.status == 200:
-            self.lookups.append(JobListLookup(request.t, e.t, request.query))
         if request.launched is not None and not ok:
             self.lost[request.launched] = (e.seq, e.t, f"was answered HTTP {e.status}")
         if not ok:
@@ -133,7 +120,6 @@ class AapAnswers(Routed):
         for job_id, status in _jobs_named(request.kind, e.body):
             self.named_all.setdefault(job_id, []).append(e.t)
             if status in FINISHED:
-                self.end_shown_t.setdefault(job_id, e.t)
                 self.end_shows.setdefault(job_id, []).append((request.t, e.t))
 
     def failed(self, e: HttpFailed) -> None:
@@ -332,16 +318,14 @@ class EdaAnswers(Routed):
         if closed is None:
             return
         post, cut = closed
-        loss = (e.seq, e.t, _failure(e))
-        if cut:  # the loss was the crash; a POST refused never reached EDA
-            if post.delivery is None and "connection refused" in e.error:
-                self._unpaired.remove(post)
-        elif post.delivery is not None:
-            self.lost[post.delivery] = loss
-        elif "connection refused" in e.error:  # it never reached EDA
+        if post.delivery is None and "connection refused" in e.error:  # it never reached EDA
             self._unpaired.remove(post)
+        elif cut:  # the loss was the crash
+            return
+        elif post.delivery is not None:
+            self.lost[post.delivery] = (e.seq, e.t, _failure(e))
         else:
-            post.loss = loss
+            post.loss = (e.seq, e.t, _failure(e))
 
     def crashed(self, e: ManagerCrashed) -> None:
         """The process died with its requests: a POST whose answer had not come back is lost with it."""

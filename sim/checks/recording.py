@@ -364,7 +364,7 @@ class JobStateRecorded(_RecordChecker):
             now = f"its entry left status.jobs[] before it ever showed {expected.value}"
         else:
             now = f"its entry still reads {entry_text(entry)}"
-        unseen = job.purged_seq is not None and job.job_id not in self.answers.end_shown_t
+        unseen = job.purged_seq is not None and job.job_id not in self.answers.end_shows
         unlearnable = unseen and shown_t is None and self._end_unlearnable(job)
         lost = self._end_lost_in_crash(job) if job.purged_seq is not None and not unseen and shown_t is None \
             else None
@@ -380,9 +380,10 @@ class JobStateRecorded(_RecordChecker):
         elif lost is not None:
             why = f"AAP purged the job at {at(job.purged_t or 0.0)} before the operator recorded its end: {lost[0]}"
         elif job.purged_seq is not None:
+            first_shown_t = self.answers.end_shows[job.job_id][0][1]
             why = (f"AAP purged the job at {at(job.purged_t or 0.0)} before the operator recorded its end, although "
-                   f"an answer had shown it {job.final_status} at {at(self.answers.end_shown_t[job.job_id])}; since "
-                   "then every poll is answered 404")
+                   f"an answer had shown it {job.final_status} at {at(first_shown_t)}; since then every poll is "
+                   "answered 404")
             if entry is not None and entry.state.is_terminal:
                 why += f", and the operator settled the entry as {entry.state.value} without knowing the ending"
             else:
@@ -396,10 +397,6 @@ class JobStateRecorded(_RecordChecker):
             why = "the operator polled the job after it ended but did not persist the ending"
         text = (f"{job.describe()}; {life.subject} still exists at {at(end_t)} ({self.quiet.since()}) but {now}: "
                 f"{why}. The job was {self.polls.describe(str(job.job_id))}.")
-        if unlearnable and job.purged_seq is not None:
-            self.violate(end_t, life.subject, text, [*job.decisive(), life.seq], environment_causes=[job.purged_seq])
-        elif lost is not None and job.purged_seq is not None:
-            self.violate(end_t, life.subject, text, [*job.decisive(), life.seq],
-                         environment_causes=[job.purged_seq, *lost[1]])
-        else:
-            self.violate(end_t, life.subject, text, [*job.decisive(), life.seq])
+        purge = job.purged_seq  # set whenever `unlearnable` or `lost` holds
+        causes = None if purge is None else [purge] if unlearnable else [purge, *lost[1]] if lost is not None else None
+        self.violate(end_t, life.subject, text, [*job.decisive(), life.seq], environment_causes=causes)

@@ -138,8 +138,8 @@ def unlearnable(known: Knowledge, job: BackendJob, t: float, removed: tuple[floa
     deadline_t, deadline_seq, what = min(ends)
     hands_off = known.hands_off.of(job.key)
     if deadline_t >= lost_t:  # the job could be learned of again between the loss and the purge
-        lookups = [lk for lk in answers.lookups if lk.answered_t >= job.launch_t and lost_t <= lk.sent_t <= deadline_t]
-        if any(answers.could_list(lk.query, job, payload) for lk in lookups):
+        if any(r.outcome == "HTTP 200" and r.over_t >= job.launch_t and lost_t <= r.t <= deadline_t
+               and answers.could_list(r.query, job, payload) for r in answers.list_requests):  # a lookup answered
             return None
         if not known.no_chance(job, lost_t, deadline_t, payload):
             return None

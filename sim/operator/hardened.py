@@ -38,7 +38,6 @@ from sim.operator.hardened_launches import (
 )
 from sim.operator.hardened_waits import OBSERVED_MESSAGE, OUTCOME_BOUND_S, UNSEEN_FAILURE_MESSAGE, WaitSteps
 from sim.operator.reconciler import ComputeInstanceReconciler
-from sim.operator.tenant import TENANT_PHASE_READY
 from sim.operator.types import Co, DeprovisionResult, ProvisioningProvider, ProvisionStatus, RateLimitError
 
 __all__ = ["HardenedComputeInstanceReconciler"]
@@ -82,7 +81,7 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
         reconcile runs unchanged once the cache has caught up.
         """
         try:
-            cached: ComputeInstance = yield CachedGet(KIND_COMPUTE_INSTANCE, namespace, name)
+            cached: ComputeInstance = yield CachedGet(KIND_COMPUTE_INSTANCE, namespace, name, read_only=True)
             stored: ComputeInstance = yield UncachedGet(KIND_COMPUTE_INSTANCE, namespace, name)
         except NotFound:  # not in the cache (the reference Get ends there too), or gone from the server
             return ReconcileResult()
@@ -153,10 +152,7 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
         except NotFound:
             return (yield from super().ensure_tenant(instance))
         tenant = yield from self.create_or_update_tenant(instance)
-        if tenant.status.get("phase") != TENANT_PHASE_READY:
-            yield log("Tenant not ready", tenant=tenant.metadata.name, phase=tenant.status.get("phase", ""))
-            return None
-        return tenant
+        return (yield from self.ready_tenant(tenant))
 
     # -- provisioning -----------------------------------------------------------------------------------
     def handle_provisioning(self, instance: ComputeInstance) -> Co[ReconcileResult]:
@@ -246,7 +242,7 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
         """
         polled = yield from ask(lambda: provider.get_provision_status(instance, latest.job_id))
         answer = self.seen_ends.through(instance, latest.job_id, polled)
-        not_found = answer.error is not None and is_not_found(answer.error)
+        not_found = is_not_found(answer.error)
         hidden = provider.name() == "eda" and answer.value is not None and answer.value.state is JobState.UNKNOWN
         purged = not_found and latest.job_id.isdigit()  # AAP purges only jobs that have ended
         unreadable = False
@@ -363,7 +359,7 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
             return self.finished_deprovision(latest)
         polled = yield from ask(lambda: provider.get_deprovision_status(instance, latest.job_id))
         answer = self.seen_ends.through(instance, latest.job_id, polled)
-        if answer.error is not None and is_not_found(answer.error):
+        if is_not_found(answer.error):
             result = self.deprovision_by_finalizer(instance, latest)
         else:
             result = yield from super().poll_deprovision_job(instance, Answered(provider, answer), latest)

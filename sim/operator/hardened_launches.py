@@ -214,7 +214,7 @@ class SeenEnds:
             self.ends[key] = answer.value
             return answer
         seen = self.ends.get(key)
-        if seen is not None and answer.error is not None and is_not_found(answer.error):
+        if seen is not None and is_not_found(answer.error):
             return Answer(seen)
         return answer
 

@@ -144,6 +144,10 @@ class ComputeInstanceReconciler(ProvisioningSteps, RestartSteps, TenantSteps):
             instance.status.tenant_reference = {"name": created.metadata.name,
                                                 "namespace": created.metadata.namespace}
             return None
+        return (yield from self.ready_tenant(tenant))
+
+    def ready_tenant(self, tenant: GenericObject) -> Co[GenericObject | None]:
+        """§2.8: a Tenant whose phase is not Ready ⇒ return with no requeue (the Tenant watch brings the CI back)."""
         if tenant.status.get("phase") != TENANT_PHASE_READY:
             yield log("Tenant not ready", tenant=tenant.metadata.name, phase=tenant.status.get("phase", ""))
             return None

@@ -30,6 +30,7 @@ from sim.kernel.choice import Choice, new_choice
 from sim.kernel.encoding import encode_event as encode_event
 from sim.kernel.encoding import encoder_for
 from sim.kernel.errors import SimError
+from sim.kernel.gc_tuning import fewer_collections
 
 LOG_MAGIC = "osac-provisioning-sim"
 SCHEMA_VERSION = 1
@@ -355,7 +356,8 @@ def iter_events(path: str | os.PathLike[str]) -> Iterator[Event]:
 def read_log(path: str | os.PathLike[str]) -> SavedLog:
     """Read and verify a saved log: header, every event, footer, digest."""
     reader = LogReader(path)
-    events = list(reader.events())
+    with fewer_collections():  # decoding allocates as a run does: see sim.kernel.gc_tuning
+        events = list(reader.events())
     assert reader.header is not None, "a verified log has a header"
     return SavedLog(path=reader.path, header=reader.header, events=events, digest=reader.digest,
                     choices=reader.choices)

@@ -55,7 +55,11 @@ def fold(events: Iterable[Event], projections: dict[str, Projection] | None = No
     Each event goes to the projections that fold its class, in name order; which ones is worked out once
     per event class.
     """
-    projs = new_projections() if projections is None else projections
+    with fewer_collections():  # a fold allocates as a run does: see sim.kernel.gc_tuning
+        return _fold(events, new_projections() if projections is None else projections)
+
+
+def _fold(events: Iterable[Event], projs: dict[str, Projection]) -> dict[str, Projection]:
     ordered = [(p.apply, event_types_of(p)) for _, p in sorted(projs.items())]
     table: dict[type[Event], tuple[Callable[[Event], None], ...]] = {}
     for e in events:
@@ -92,9 +96,8 @@ class Replayed:
 
 def replay(path: str | os.PathLike[str]) -> Replayed:
     """Read and verify a saved log, then fold it into every registered projection."""
-    with fewer_collections():  # as a run: see sim.kernel.gc_tuning
-        saved = read_log(path)
-        return Replayed(saved, fold(saved.events))
+    saved = read_log(path)
+    return Replayed(saved, fold(saved.events))
 
 
 @dataclass
@@ -121,8 +124,7 @@ def replay_stream(path: str | os.PathLike[str],
     events were folded, so the returned state exists only for a verified log.
     """
     reader = LogReader(path)
-    with fewer_collections():  # as a run: see sim.kernel.gc_tuning
-        projs = fold(reader.events(), projections)
+    projs = fold(reader.events(), projections)
     assert reader.header is not None, "a verified log has a header"
     return StreamReplayed(reader.path, reader.header, reader.count, reader.digest, reader.choices, projs)
 

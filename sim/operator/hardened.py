@@ -356,7 +356,7 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
         poll of this process showed answers a 404 (the job purged after the status write recording that end failed).
         """
         if latest.state.is_terminal:
-            return self.finished_deprovision(latest)
+            return self.finished_deprovision(latest.state, latest.block_deletion_on_failure)
         polled = yield from ask(lambda: provider.get_deprovision_status(instance, latest.job_id))
         answer = self.seen_ends.through(instance, latest.job_id, polled)
         if is_not_found(answer.error):

@@ -34,12 +34,6 @@ class DeleteSteps(ProvisioningSteps):
 
     aap_jobs: AAPJobs  # AAP's job API, read in both provider modes (F14)
 
-    def finished_deprovision(self, latest: JobRecord) -> ReconcileResult:
-        """§7 step 4's decision on a recorded ending, without asking the provider to overwrite it."""
-        if latest.state.is_successful or not latest.block_deletion_on_failure:
-            return ReconcileResult()
-        return self.poll_requeue()
-
     def deprovision_by_finalizer(self, instance: ComputeInstance, latest: JobRecord) -> ReconcileResult:
         """A delete job AAP does not know (purged, or an EDA id): its last task removes `computeinstance-aap`."""
         if not aap_finalizer(instance):
@@ -47,7 +41,7 @@ class DeleteSteps(ProvisioningSteps):
             return ReconcileResult()
         if not is_eda_job_id(latest.job_id):
             self.update_job(instance, latest.with_changes(state=JobState.FAILED, message=FINALIZER_KEPT_MESSAGE))
-            return self.finished_deprovision(latest.with_changes(state=JobState.FAILED))
+            return self.finished_deprovision(JobState.FAILED, latest.block_deletion_on_failure)
         self.update_job(instance, latest.with_changes(state=JobState.RUNNING, message=EDA_DELETE_WAIT_MESSAGE))
         return self.poll_requeue()
 

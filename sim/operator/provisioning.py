@@ -150,8 +150,11 @@ class ProvisioningSteps(ReconcilerBase):
         yield log("Deprovision job status", jobID=latest.job_id, state=status.state.value)
         if not status.state.is_terminal:
             return self.poll_requeue()
-        if status.state.is_successful:
+        return self.finished_deprovision(status.state, latest.block_deletion_on_failure)
+
+    def finished_deprovision(self, state: JobState, block_deletion_on_failure: bool) -> ReconcileResult:
+        """§7 step 4 on an ended deprovision job: Succeeded ⇒ done; Failed/Canceled ⇒ done unless it blocks
+        deletion (then polled again, and the CR stays)."""
+        if state.is_successful or not block_deletion_on_failure:
             return ReconcileResult()
-        if latest.block_deletion_on_failure:
-            return self.poll_requeue()
-        return ReconcileResult()
+        return self.poll_requeue()

@@ -66,7 +66,7 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
         super().__init__(config, jitter=jitter)
         self.aap_jobs = AAPJobs.from_config(config)
         self.answered_launches = {}
-        self.reconciled_uids: dict[tuple[str, str], str] = {}  # F15: the uid each key's current reconcile started from
+        self.reconciled_uids: dict[tuple[str, str], str] = {}  # F15: the uid each running reconcile started from
         self.seen_ends = SeenEnds()  # F7: job ends polls showed, until a status write records them
 
     # -- the whole reconcile ----------------------------------------------------------------------------
@@ -99,6 +99,8 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
             # grows with every failure of the key: a crash meanwhile would lose the launch's id).
             yield log("The status write recording a launch failed, recording it again shortly")
             return ReconcileResult(requeue_after_s=STALE_CACHE_REQUEUE_S)
+        finally:
+            del self.reconciled_uids[(namespace, name)]  # set again by the key's next reconcile, before any write
         self.forget_answered_launches(namespace, name)  # its status write, if it needed one, went through
         self.seen_ends.forget(namespace, name)
         return result

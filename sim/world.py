@@ -36,7 +36,7 @@ from sim.kernel.ordering import OrderedEnvironment, Strategy
 from sim.kube.apiserver import ApiServer
 from sim.kube.client import ApiClient, ApiFaultRates, ApiFaults
 from sim.kube.gc import GarbageCollector
-from sim.kube.manager import ControllerManager, ManagerOptions
+from sim.kube.manager import OPERATOR, ControllerManager, ManagerOptions
 from sim.kube.mappers import compute_instance_watches
 from sim.operator.config import OperatorConfig
 from sim.operator.registry import resolve_controller
@@ -113,7 +113,7 @@ class World:
         self.controller_cls = controller if controller is not None else resolve_controller(config.controller)
         self.operator_config = config.operator
         self.manager = ControllerManager(
-            k, self.server, self.faults, self.network, name="operator",
+            k, self.server, self.faults, self.network, name=OPERATOR,
             reconciler_factory=self._factory(self.operator_config),
             watches=compute_instance_watches(config.operator.namespace), options=config.manager)
         self.user = ApiClient(k, self.server, USER, self.faults)

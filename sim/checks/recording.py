@@ -36,9 +36,9 @@ from sim.checks.common import EventChecker, at, entries_text, entry_text, id_lis
 from sim.checks.tracking import AapLedger, BackendJob, Instances, Lifetime, Polls
 from sim.checks.unlearnable import Knowledge, unlearnable
 from sim.kube.events import ObjectRemoved, ObjectStored
+from sim.kube.manager import OPERATOR
 
 EDA_POLL_MESSAGE = "EDA provider does not support status polling"  # what the EDA provider writes on every poll
-OPERATOR = "operator"  # the actor of the operator's own writes (the manager's name, sim.world)
 
 
 @dataclass

@@ -117,11 +117,14 @@ def controller_name(reconciler: object) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+OPERATOR = "operator"  # the default manager name: the actor of the operator's events and writes
+
+
 class ControllerManager:
     """One operator process running one controller; `watches[0]` is its primary kind (`For`)."""
 
     def __init__(self, kernel: Kernel, server: ApiServer, faults: ApiFaults, network: HttpNetwork | None = None, *,
-                 name: str = "operator", reconciler_factory: ReconcilerFactory, watches: Sequence[WatchSpec],
+                 name: str = OPERATOR, reconciler_factory: ReconcilerFactory, watches: Sequence[WatchSpec],
                  options: ManagerOptions | None = None) -> None:
         if not watches:
             raise SimError(f"manager {name} was given no watches", rule="a controller watches at least its own kind",

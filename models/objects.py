@@ -282,20 +282,15 @@ class ComputeInstance:
     def with_persisted_status_of(self, other: KubeObject) -> ComputeInstance:
         """`with_status_of(other).persisted()` with one copy of each part instead of two."""
         assert isinstance(other, ComputeInstance), "status can only be taken from an object of the same kind"
-        out = ComputeInstance(self.metadata.copy(), self.spec.copy(), other.status.persisted(), self.kind)
-        if out.spec.restart_requested_at is not None:  # as `persisted` does
-            out.spec.restart_requested_at = persist_time(out.spec.restart_requested_at)
-        return out
+        return ComputeInstance(self.metadata.copy(), self.spec.copy(), other.status, self.kind).persisted_in_place()
 
     def persisted(self) -> ComputeInstance:
-        out = ComputeInstance(self.metadata.copy(), self.spec.copy(), self.status.persisted(), self.kind)
-        if out.spec.restart_requested_at is not None:  # metav1.Time: whole seconds once stored
-            out.spec.restart_requested_at = persist_time(out.spec.restart_requested_at)
-        return out
+        return ComputeInstance(self.metadata.copy(), self.spec.copy(), self.status, self.kind).persisted_in_place()
 
     def persisted_in_place(self) -> ComputeInstance:
         """`persisted()` of an object nobody else holds (the API server's own `new`): its status is replaced by
-        the stored form and its spec's time truncated, without copying the metadata and spec first."""
+        the stored form (a new status: the one it held is not changed) and its spec's time truncated (metav1.Time:
+        whole seconds once stored), without copying the metadata and spec first."""
         self.status = self.status.persisted()
         if self.spec.restart_requested_at is not None:
             self.spec.restart_requested_at = persist_time(self.spec.restart_requested_at)

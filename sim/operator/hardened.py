@@ -36,7 +36,13 @@ from sim.operator.hardened_launches import (
     ask,
     drive,
 )
-from sim.operator.hardened_waits import OBSERVED_MESSAGE, OUTCOME_BOUND_S, UNSEEN_FAILURE_MESSAGE, WaitSteps
+from sim.operator.hardened_waits import (
+    LOOKUP_FAILED_REASON,
+    OBSERVED_MESSAGE,
+    OUTCOME_BOUND_S,
+    UNSEEN_FAILURE_MESSAGE,
+    WaitSteps,
+)
 from sim.operator.reconciler import ComputeInstanceReconciler
 from sim.operator.types import Co, DeprovisionResult, ProvisioningProvider, ProvisionStatus, RateLimitError
 
@@ -303,7 +309,7 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
                 # The delete job of a launch in flight may remove the last finalizer with the CR: AAP is asked again
                 # for it (within the bound) before the base finalizer goes, or it would never be recorded.
                 yield log("Asking AAP again for the delete job of a launch in flight before the base finalizer goes")
-                return self.poll_requeue()
+                return self.lookup_requeue()
             return (yield from super().handle_deprovisioning(instance))
         latest = find_latest_job_by_type(instance.status.jobs, JobType.DEPROVISION)
         if latest is None or latest.job_id == "":
@@ -315,7 +321,7 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
             reason = yield from self.provision_outcome_unknown(instance, self.provider)
             if reason:
                 yield log("Not deprovisioning yet: the provision job may still run", reason=reason)
-                return self.poll_requeue()
+                return self.lookup_requeue() if reason == LOOKUP_FAILED_REASON else self.poll_requeue()
         else:
             yield from self.record_provision_end(instance)
         return (yield from super().handle_deprovisioning(instance))
@@ -373,8 +379,8 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
         """F3/F4: a launch got no answer, so its job may exist: look it up at once, else wait for its effects."""
         yield log(f"{job_type.value.capitalize()} launch unanswered: its job may exist, waiting for its effects",
                   error=answer.error)
-        yield from self.look_up_unanswered(instance, job_type)
-        return self.poll_requeue()
+        lookup = yield from self.look_up_unanswered(instance, job_type)
+        return self.lookup_requeue() if lookup is Lookup.FAILED else self.poll_requeue()
 
     def before_delete_launch(self, instance: ComputeInstance, answer: Answer[Any]) -> Co[None]:
         """Right before a delete launch goes out: the provision job's end, and the launch mark, in one status write."""
@@ -432,12 +438,14 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
             return (yield from self.adopt_orphan_provision(instance, mark))
         return (yield from self.look_up_orphan(instance, mark))
 
-    def look_up_unanswered(self, instance: ComputeInstance, job_type: JobType) -> Co[None]:
+    def look_up_unanswered(self, instance: ComputeInstance, job_type: JobType) -> Co[Lookup | None]:
         """F3/F4: the job of a launch whose answer timed out is looked up in AAP's list at once, not a poll interval
-        later: AAP may purge it before then (the worker may be held by other keys' hung requests meanwhile)."""
+        later: AAP may purge it before then (the worker may be held by other keys' hung requests meanwhile). What the
+        lookup found; None if there was no launch mark in flight to look up."""
         mark = LaunchMark.read(instance.status, job_type)
-        if mark is not None and mark.in_flight:
-            yield from self.look_up_orphan(instance, mark)
+        if mark is None or not mark.in_flight:
+            return None
+        return (yield from self.look_up_orphan(instance, mark))
 
     def keep_provision_end(self, instance: ComputeInstance, answer: Answer[Any]) -> Co[None]:
         """F14: the end of the provision job the AAP provider's readiness check has just read (§11.4) is persisted at

@@ -5,16 +5,17 @@ finds an instance's jobs of a template in AAP's job list whether a webhook or a 
 The hardened operator is therefore given AAP's URL and a read token in both provider modes (a deployment
 requirement) and reads the job API through its own client, independent of the provider: it finds the job
 of a launch whose answer was lost, and it sees the end of a job the provider cannot see (an EDA job, or an
-AAP job inherited after a switch to EDA). It only reads; launches and cancels stay the provider's.
+AAP job inherited after a switch to EDA). It only reads; launches and cancels stay the provider's. A read that
+gets no answer in time is asked once more at once, as the provider's status polls are (`ask`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from models.jobs import JobRecord, JobState, JobType, is_eda_job_id, map_aap_status
 from models.objects import ComputeInstance
@@ -22,14 +23,12 @@ from sim.kernel.effects import HttpResponse
 from sim.operator.aap_client import API_VERSION, AAPClient, Job, JobSummary, is_not_found
 from sim.operator.config import OperatorConfig
 from sim.operator.errors import GoError
+from sim.operator.hardened_launches import REQUEST_TIMEOUT_S, ask
 from sim.operator.types import Co
 
-__all__ = ["READ_TIMEOUT_S", "AAPJobs", "Lookup", "Observation", "Seen"]
+__all__ = ["AAPJobs", "Lookup", "Observation", "Seen"]
 
-# F7: the deadline of every AAP read (GET) of the hardened controller; launches keep the client's 30 s (§11.1). The
-# only worker (§1) waits out every read that gets no answer: at 30 s, two of them (other instances' polls) outlast
-# a window in which AAP purges a job that has just ended. AAP answers a read in well under a second.
-READ_TIMEOUT_S = 10.0
+T = TypeVar("T")
 
 
 class Lookup(StrEnum):
@@ -70,8 +69,8 @@ class AAPJobs:
     def from_config(cls, config: OperatorConfig) -> AAPJobs:
         """AAP's URL, token and template names are configured in both provider modes (EDA runs the same templates).
 
-        It only reads, so its requests get the read deadline."""
-        return cls(AAPClient(config.aap_url, config.aap_token, min(config.aap_timeout_s, READ_TIMEOUT_S)),
+        Its requests get the hardened controller's deadline (F7)."""
+        return cls(AAPClient(config.aap_url, config.aap_token, min(config.aap_timeout_s, REQUEST_TIMEOUT_S)),
                    config.aap_provision_template, config.aap_deprovision_template)
 
     def created_since(self, instance: ComputeInstance, job_type: JobType, since_s: float) -> Co[list[JobSummary]]:
@@ -81,7 +80,7 @@ class AAPJobs:
         """
         if not instance.metadata.uid:
             return []
-        jobs = yield from self.client.list_jobs(self.templates[job_type], instance.metadata.uid)
+        jobs = yield from self.read(lambda: self.client.list_jobs(self.templates[job_type], instance.metadata.uid))
         floor = math.floor(since_s)
         return [job for job in jobs if job.created_s is not None and job.created_s >= floor]
 
@@ -89,7 +88,7 @@ class AAPJobs:
         """What AAP shows of a recorded job: an AAP id is read by id; an EDA id by the jobs listed in its window."""
         if entry.job_id.isdigit():
             try:
-                job = yield from self.client.get_job(entry.job_id)
+                job = yield from self.read(lambda: self.client.get_job(entry.job_id))
             except GoError as exc:
                 return Observation(Seen.PURGED if is_not_found(exc) else Seen.UNREADABLE)
             return self.seen(map_aap_status(job.status), job.status)
@@ -106,6 +105,15 @@ class AAPJobs:
         active = [job for job in mine if not map_aap_status(job.status).is_terminal]
         newest = active[0] if active else mine[0]
         return self.seen(map_aap_status(newest.status), newest.status)
+
+    @staticmethod
+    def read(call: Callable[[], Co[T]]) -> Co[T]:
+        """One read of the job API, asked once more at once when it got no answer in time (`ask`; F7, F14): the job
+        may end while the question hangs, and AAP may purge it before the next poll (swarm seed 6733: the end of an
+        AAP job inherited across a switch to EDA, whose provider never reads AAP, is read here only). Raises the
+        client's GoError when neither request was answered."""
+        answer = yield from ask(call)
+        return (yield from answer.replay())
 
     @staticmethod
     def seen_in(reads: Mapping[str, Any], entry: JobRecord) -> Observation | None:

@@ -25,16 +25,21 @@ from sim.kernel.errors import ApiError, TransportError
 from sim.operator.aap_client import is_not_found
 from sim.operator.conditions import FALSE, TRUE, remove_condition
 from sim.operator.errors import GoError
-from sim.operator.hardened_jobs import READ_TIMEOUT_S
 from sim.operator.types import Co, DeprovisionResult, ProvisioningProvider, ProvisionResult, ProvisionStatus
 
-__all__ = ["REASON_IN_FLIGHT", "Answer", "Answered", "LaunchMark", "SeenEnds", "Settled", "aap_finalizer", "applied",
-           "ask", "drive"]
+__all__ = ["REASON_IN_FLIGHT", "REQUEST_TIMEOUT_S", "Answer", "Answered", "LaunchMark", "SeenEnds", "Settled",
+           "aap_finalizer", "applied", "ask", "drive"]
 
 T = TypeVar("T")
 
 CONDITION_TYPES = {JobType.PROVISION: "ProvisionLaunch", JobType.DEPROVISION: "DeprovisionLaunch"}
 REASON_IN_FLIGHT = "LaunchInFlight"
+
+# F7: the deadline of every AAP request of the hardened controller — reads, launches and cancels — instead of the
+# client's 30 s (§11.1). The only worker (§1) waits out every request that gets no answer: at 30 s, two reads (other
+# instances' polls, swarm seeds 7004, 7720), or a status write that times out and then a launch (seed 28646), outlast a
+# window in which AAP purges a job that has just ended. AAP answers any request in well under a second.
+REQUEST_TIMEOUT_S = 10.0
 
 
 class Settled(StrEnum):
@@ -144,9 +149,11 @@ def sent_unanswered(error: BaseException) -> bool:
 
 
 def bounded(effect: Effect) -> Effect:
-    """F7: an AAP read (GET) gets the read deadline instead of the client's 30 s; a launch or cancel POST keeps it."""
-    if isinstance(effect, HttpRequest) and effect.method == "GET" and effect.timeout_s > READ_TIMEOUT_S:
-        return dataclasses.replace(effect, timeout_s=READ_TIMEOUT_S)
+    """F7: every request of a provider call — an AAP read, launch or cancel — gets the hardened deadline instead of the
+    AAP client's 30 s (an EDA webhook has 10 s already, §10.1). A launch whose answer is lost is looked up at once, so
+    waiting longer for its answer only holds the only worker."""
+    if isinstance(effect, HttpRequest) and effect.timeout_s > REQUEST_TIMEOUT_S:
+        return dataclasses.replace(effect, timeout_s=REQUEST_TIMEOUT_S)
     return effect
 
 
@@ -155,7 +162,7 @@ def drive(call: Co[T], before_launch: Callable[[], Co[None]] | None = None,
     """Run a provider call to its answer (into `answer`, if given); run `before_launch` right before its launch
     request goes out, and `after_read` after each GET it answered. What every GET answered is kept, whatever the
     call's outcome: the AAP provider's readiness check reads the provision job's end (§11.4) and drops it when
-    the launch after it fails. Its reads get the read deadline (`bounded`): the only worker waits them out."""
+    the launch after it fails. Its requests get the hardened deadline (`bounded`): the only worker waits them out."""
     answer = Answer() if answer is None else answer
     value: Any = None
     thrown: BaseException | None = None
@@ -187,9 +194,9 @@ def drive(call: Co[T], before_launch: Callable[[], Co[None]] | None = None,
 
 
 def ask(call: Callable[[], Co[T]]) -> Co[Answer[T]]:
-    """A read-only provider call (a status poll), asked once more at once when a request of it got no answer in
-    time: the job may have ended while the question hung, and AAP purges ended jobs, possibly before the next
-    poll interval is over (F7, F14: never leave unasked what AAP can still answer)."""
+    """A read-only call (a provider's status poll, a read of AAP's job API: `AAPJobs.read`), asked once more at once
+    when a request of it got no answer in time: the job may have ended while the question hung, and AAP purges ended
+    jobs, possibly before the next poll interval is over (F7, F14: never leave unasked what AAP can still answer)."""
     answer = yield from drive(call())
     if answer.error is None or not answer.timed_out or answer.launched:
         return answer

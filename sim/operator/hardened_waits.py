@@ -28,11 +28,11 @@ from sim.kernel.effects import Now, ReconcileResult
 from sim.operator.base import log
 from sim.operator.errors import GoError
 from sim.operator.hardened_jobs import AAPJobs, Lookup, Seen
-from sim.operator.hardened_launches import LaunchMark, Settled, aap_finalizer, applied
+from sim.operator.hardened_launches import REQUEST_TIMEOUT_S, LaunchMark, Settled, aap_finalizer, applied
 from sim.operator.provisioning import ProvisioningSteps
 from sim.operator.types import Co, ProvisioningProvider
 
-__all__ = ["OUTCOME_BOUND_S", "START_BOUND_S", "UNSEEN_FAILURE_MESSAGE", "WaitSteps"]
+__all__ = ["LOOKUP_FAILED_REASON", "OUTCOME_BOUND_S", "START_BOUND_S", "UNSEEN_FAILURE_MESSAGE", "WaitSteps"]
 
 # A launched create job shows within this (its first task adds the finalizer): EDA's launch delay, AAP's queue.
 START_BOUND_S = 120.0
@@ -46,6 +46,7 @@ LOOKED_UP_MESSAGE = ("Adopted: launched before an operator restart or a lost ans
 UNSEEN_FAILURE_MESSAGE = (f"Failed: no sign of success {OUTCOME_BOUND_S:g} s after the launch (the create playbook "
                           "gives up waiting for its VM after 600 s); the provider cannot see this job's end")
 OBSERVED_MESSAGE = "Seen in AAP's job list (the provider cannot see this job's end)"
+LOOKUP_FAILED_REASON = "AAP could not be asked for the create job of a launch whose answer was lost"
 NOT_RUNNING_MESSAGE = ("Failed: AAP lists no job of this launch running: it never started, or ended and was purged, "
                        "and its config version was never annotated")
 
@@ -82,7 +83,9 @@ class WaitSteps(ProvisioningSteps):
         this instance, whichever provider launched them (F14: EDA runs its jobs in the same AAP). The newest one
         not yet recorded and created at or after the launch mark is the launch's job: an AAP launch is recorded
         by its AAP id, an EDA launch by an EDA id (the EDA protocol's, which the webhook count relies on).
-        A failed lookup is not "not found": the caller asks again instead of settling from effects.
+        A failed lookup is not "not found": the caller asks again instead of settling from effects. A lookup that got
+        no answer in time has already been asked again at once (`AAPJobs.read`, as a status poll is), not only on the
+        next poll: the job may end meanwhile, and AAP may purge it before a poll interval has passed.
         A launch this process saw answered, whose recording status write failed, needs no lookup: its entry
         is recorded from memory (AAP may have purged the job since, or not list an EDA job yet).
         """
@@ -122,6 +125,14 @@ class WaitSteps(ProvisioningSteps):
         """A failed lookup is asked again, within the bound, before the launch is settled from its effects."""
         return lookup is Lookup.FAILED and now - mark.since_s < OUTCOME_BOUND_S
 
+    def lookup_requeue(self) -> ReconcileResult:
+        """When a failed lookup (a 5xx, or no answer twice) is asked again: sooner than a poll interval, by room for
+        another instance's hung request and its re-ask (2 × `REQUEST_TIMEOUT_S`), which the only worker may be waiting
+        out when the requeue is due (swarm seed 12959: 38 s between two lookups, AAP purged the job). AAP purges ended
+        jobs, and once it has, nothing will ever show this job again."""
+        interval = self.status_poll_interval_s
+        return ReconcileResult(requeue_after_s=max(interval - 2 * REQUEST_TIMEOUT_S, interval / 3))
+
     def adopt_orphan_provision(self, instance: ComputeInstance, mark: LaunchMark) -> Co[Lookup]:
         """Settle an in-flight provision launch whose job has shown: FOUND once settled (its job found in AAP's
         list, else from its effects: recorded with an EDA id, or accepted without an AAP id); NOT_FOUND while
@@ -151,8 +162,10 @@ class WaitSteps(ProvisioningSteps):
         """An in-flight provision launch: settle it from AAP's job list or its job's effects, wait, or launch again."""
         lookup = yield from self.adopt_orphan_provision(instance, mark)
         now = yield Now()
-        if lookup is Lookup.FOUND or self.lookup_pending(mark, lookup, now):
+        if lookup is Lookup.FOUND:
             return self.poll_requeue()
+        if self.lookup_pending(mark, lookup, now):
+            return self.lookup_requeue()
         if now - mark.since_s < self.evidence_bound_s(instance, mark, lookup):
             yield log("Waiting for the effects of a provision launch whose outcome is unknown",
                       since=mark.since_s, config=mark.config_version)
@@ -173,7 +186,7 @@ class WaitSteps(ProvisioningSteps):
             return self.poll_requeue()
         if self.lookup_pending(mark, lookup, now):
             yield log("Asking AAP again for the delete job of a launch whose answer was lost", since=mark.since_s)
-            return self.poll_requeue()
+            return self.lookup_requeue()
         if mark.aap_finalizer_before and not aap_finalizer(instance):
             if mark.recorded_by_us:
                 job_id = generate_eda_job_id(instance.status.jobs)
@@ -266,7 +279,7 @@ class WaitSteps(ProvisioningSteps):
         if lookup is Lookup.FOUND:
             return "recording the create job of a launch whose record was lost"
         if self.lookup_pending(mark, lookup, now):
-            return "AAP could not be asked for the create job of a launch whose answer was lost"
+            return LOOKUP_FAILED_REASON
         if now - mark.since_s < self.evidence_bound_s(instance, mark, lookup):
             return "a provision launch whose answer was lost may have started a create job"
         self.abandon(instance, mark)

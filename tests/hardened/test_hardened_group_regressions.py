@@ -1,17 +1,30 @@
 """The minimal reproductions a hardened campaign found (docs/findings.md F14 and the fixes it brought): fixed now.
 
-Each file in `regressions/` is a shrunk scenario from `python -m sim fuzz --controller hardened`, named after
-its story and keeping its seed. Under the hardened controller the property it broke holds now; where the
-reference breaks the same property on the same run, the test says so too (the setup still shows the finding).
+Each file in `regressions/` is a shrunk scenario from `python -m sim fuzz --controller hardened` (or from a swarm
+scan, or written for a fix; the file's header says), named after its story and keeping its seed. Under the hardened
+controller the property it broke holds now; where the reference breaks the same property on the same run, the test
+says so too (the setup still shows the finding).
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
+from models.jobs import JobRecord
+from models.objects import ComputeInstance
+from sim.kernel.effects import Effect, HttpRequest, ReconcileResult
+from sim.operator.hardened_jobs import AAPJobs, Observation
+from sim.operator.hardened_launches import Answer, bounded, drive
+from sim.operator.hardened_waits import WaitSteps
+from sim.operator.types import Co
 from sim.runner import run_scenario
+
+T = TypeVar("T")
 
 REGRESSIONS = Path(__file__).parent / "regressions"
 
@@ -90,12 +103,24 @@ BROKE: dict[str, tuple[str, bool]] = {
     "eda-create-annotated-aap-unreadable-then-delete": ("no-deprovision-during-provision", True),
     # F7: an end a poll showed is kept in memory until a status write records it (the write failed, AAP purged the job).
     "aap-create-job-end-read-then-status-write-lost-in-conflicts": ("job-state-recorded", True),
+    # F3/F4, F7: a lookup in AAP's job list that gets no answer is asked again at once, as a status poll is (swarm seed
+    # 27941); and every AAP request, a launch too, holds the only worker 10 s at most (swarm seed 28646).
+    "aap-create-launch-lookup-unanswered-after-crash": ("jobs-recorded", True),
+    "aap-create-launch-lookup-unanswered-worker-held": ("jobs-recorded", True),
+    "aap-create-launch-lost-then-worker-held-by-another-launch": ("jobs-recorded", False),
+    # F7, F14: every read of AAP's job API that gets no answer is asked again at once, not only the lookup of a lost
+    # launch: the end of an AAP job inherited across a switch to EDA is read there only (swarm seed 6733).
+    "aap-create-job-ends-after-switch-to-eda-read-unanswered": ("job-state-recorded", False),
+    # F3/F4: a failed lookup of a lost launch's job is asked again sooner than a poll interval, so that another
+    # instance's hung request does not hold it past one (swarm seed 12959, found after seed 6733's fix).
+    "aap-create-launch-lookup-fails-then-worker-held-by-hung-poll": ("jobs-recorded", False),
 }
 
 # Runs where an environment fault (an unanswered poll, a duplicated EDA delivery) still breaks the same property,
 # attributed to the environment: only the controller-caused violation must be gone.
 ENVIRONMENT_LEFT = {"aap-create-fails-after-annotating-poll-times-out", "eda-duplicated-create-adopted-copy-ended",
-                    "aap-create-job-end-read-then-status-write-lost-in-conflicts"}
+                    "aap-create-job-end-read-then-status-write-lost-in-conflicts",
+                    "aap-create-launch-lost-then-worker-held-by-another-launch"}
 
 
 def violated(stem: str, controller: str, *, unexpected_only: bool = False) -> set[str]:
@@ -113,3 +138,56 @@ def test_the_hardened_controller_no_longer_breaks_the_property(stem: str) -> Non
     assert prop not in violated(stem, "hardened", unexpected_only=stem in ENVIRONMENT_LEFT)
     if reference_breaks:
         assert prop in violated(stem, "reference"), "the setup no longer shows the finding under the reference"
+
+
+# Fixes in helpers, not overrides (test_hardened_regressions.py puts back overridden methods): each one's saved run,
+# with only that helper put back as it was, shows the property again — the other fixes do not cover for it.
+def ask_once(call: Callable[[], Co[T]]) -> Co[Answer[T]]:
+    """AAP's job-API reads before seed 27941's fix (and 6733's, since both share `AAPJobs.read` now): one request,
+    and a failure waits for the requeue."""
+    return drive(call())
+
+
+def read_once(call: Callable[[], Co[T]]) -> Co[T]:
+    """A read of `AAPJobs.observe` before seed 6733's fix: one request, and no answer waits for the requeue."""
+    answer = yield from drive(call())
+    return (yield from answer.replay())
+
+
+FIXED_OBSERVE = AAPJobs.observe
+
+
+def observe_reading_once(self: AAPJobs, instance: ComputeInstance, entry: JobRecord) -> Co[Observation]:
+    """`AAPJobs.observe` before seed 6733's fix: its reads asked once (the job-list lookup of a lost launch, which
+    shares `AAPJobs.read` with it now, asked again since seed 27941's fix, and still does)."""
+    once = copy.copy(self)
+    once.read = read_once  # type: ignore[method-assign]
+    return FIXED_OBSERVE(once, instance, entry)
+
+
+def bound_reads_only(effect: Effect) -> Effect:
+    """The deadline before seed 28646's fix: only reads got 10 s; launches and cancels kept the client's 30 s."""
+    return bounded(effect) if isinstance(effect, HttpRequest) and effect.method == "GET" else effect
+
+
+def requeue_after_poll_interval(self: WaitSteps) -> ReconcileResult:
+    """`WaitSteps.lookup_requeue` before seed 12959's fix: a failed lookup waited a whole poll interval."""
+    return self.poll_requeue()
+
+
+PUT_BACK: dict[str, tuple[str, str, Callable[..., Any]]] = {
+    "aap-create-launch-lookup-unanswered-worker-held": ("sim.operator.hardened_jobs", "ask", ask_once),
+    "aap-create-job-ends-after-switch-to-eda-read-unanswered":
+        ("sim.operator.hardened_jobs.AAPJobs", "observe", observe_reading_once),
+    "aap-create-launch-lookup-fails-then-worker-held-by-hung-poll":
+        ("sim.operator.hardened_waits.WaitSteps", "lookup_requeue", requeue_after_poll_interval),
+    "aap-create-launch-lost-then-worker-held-by-another-launch":
+        ("sim.operator.hardened_launches", "bounded", bound_reads_only),
+}
+
+
+@pytest.mark.parametrize("stem", sorted(PUT_BACK))
+def test_without_the_fix_the_property_is_broken_again(stem: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    module, name, before = PUT_BACK[stem]
+    monkeypatch.setattr(f"{module}.{name}", before)
+    assert BROKE[stem][0] in violated(stem, "hardened", unexpected_only=True)

@@ -235,12 +235,10 @@ class ControllerManager:
                 return
             reason = "initial" if event.initial else "watch"
             # controller-runtime maps the old object, then the new one, and enqueues each request once.
-            keys: dict[QueueKey, None] = {}
+            mapped = watch.mapper(event.obj, inc.informer)
             if event.old is not None and not event.deleted:
-                keys.update(dict.fromkeys(watch.mapper(event.old, inc.informer)))
-            keys.update(dict.fromkeys(watch.mapper(event.obj, inc.informer)))
-            for key in keys:
-                inc.queue.add(key, reason)
+                mapped = [*watch.mapper(event.old, inc.informer), *mapped]
+            inc.queue.add_all(dict.fromkeys(mapped), reason)
         return handle
 
     # -- workers ---------------------------------------------------------------------------------

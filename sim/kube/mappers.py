@@ -55,9 +55,23 @@ def vm_to_compute_instance(namespace: str) -> Mapper:
 
 def owners_of_kind(kind: str) -> Mapper:
     """EnqueueRequestForOwner (every owner, controller or not): the owner references of `kind`, in the object's
-    namespace."""
+    namespace.
+
+    The answer depends on the object alone, and cached objects are never changed, so the last two objects'
+    keys are remembered (by identity; the objects are held, so no other object can take their place): an
+    update's old object is the new object of the update before, and a Tenant has an owner per instance."""
+    recent: list[tuple[KubeObject, Sequence[QueueKey]]] = []
+
     def mapper(obj: KubeObject, cache: CacheReader) -> Sequence[QueueKey]:
-        return [(obj.metadata.namespace, ref.name) for ref in obj.metadata.owner_references if ref.kind == kind]
+        for seen, keys in recent:
+            if seen is obj:
+                return keys
+        ns = obj.metadata.namespace
+        keys = tuple([(ns, ref.name) for ref in obj.metadata.owner_references if ref.kind == kind])
+        recent.append((obj, keys))
+        if len(recent) > 2:
+            del recent[0]
+        return keys
     return mapper
 
 

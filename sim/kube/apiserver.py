@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from models.events import Event
-from models.objects import KubeObject, ObjectMeta, object_key
+from models.objects import KubeObject, ObjectMeta, OwnerReference, object_key
 from sim.kernel.errors import AlreadyExists, ApiError, Conflict, Invalid, NotFound
 from sim.kernel.kernel import Kernel
 from sim.kernel.projection import register_projection
@@ -53,22 +53,25 @@ class KubeStore:
             self.resource_version = max(self.resource_version, event.resource_version)
 
     def _reindex(self, key: Key, old: KubeObject | None, new: KubeObject | None) -> None:
-        old_refs = old.metadata.owner_references if old is not None else ()
-        new_refs = new.metadata.owner_references if new is not None else ()
+        old_refs: Sequence[OwnerReference] = old.metadata.owner_references if old is not None else ()
+        new_refs: Sequence[OwnerReference] = new.metadata.owner_references if new is not None else ()
         if (not old_refs and not new_refs) or old_refs == new_refs:  # shared frozen references: compared by identity
+            return
+        if len(new_refs) == len(old_refs) + 1 and new_refs[:-1] == old_refs:  # one reference added (an owner)
+            self._dependents.setdefault(new_refs[-1].uid, {})[key] = None  # a no-op if the uid was listed
             return
         old_uids = set(map(_uid, old_refs))
         new_uids = set(map(_uid, new_refs))
-        for ref in old_refs:  # lists are walked, not the sets: no iteration order depends on string hashing
-            if ref.uid not in new_uids:
-                keys = self._dependents.get(ref.uid)
-                if keys is not None:
-                    keys.pop(key, None)
-                    if not keys:
-                        del self._dependents[ref.uid]
-        for ref in new_refs:
-            if ref.uid not in old_uids:
-                self._dependents.setdefault(ref.uid, {})[key] = None
+        # The differences are sorted, so no iteration order depends on string hashing; they are small (a
+        # Tenant update adds or drops one of its thousand references), the lists are not walked.
+        for uid in sorted(old_uids - new_uids):
+            keys = self._dependents.get(uid)
+            if keys is not None:
+                keys.pop(key, None)
+                if not keys:
+                    del self._dependents[uid]
+        for uid in sorted(new_uids - old_uids):
+            self._dependents.setdefault(uid, {})[key] = None
 
     def dependents_of(self, uid: str) -> list[Key]:
         """Keys of the stored objects with an owner reference to `uid`, sorted."""

@@ -235,10 +235,11 @@ class ControllerManager:
                 return
             reason = "initial" if event.initial else "watch"
             # controller-runtime maps the old object, then the new one, and enqueues each request once.
-            mapped = watch.mapper(event.obj, inc.informer)
-            if event.old is not None and not event.deleted:
-                mapped = [*watch.mapper(event.old, inc.informer), *mapped]
-            inc.queue.add_all(dict.fromkeys(mapped), reason)
+            old = watch.mapper(event.old, inc.informer) if event.old is not None and not event.deleted else ()
+            new = watch.mapper(event.obj, inc.informer)
+            # old's keys first, then new's not among them: when old's are the start of new's, that is new's
+            same_start = len(old) <= len(new) and tuple(new[:len(old)]) == tuple(old)
+            inc.queue.add_all(dict.fromkeys(new if same_start else [*old, *new]), reason)
         return handle
 
     # -- workers ---------------------------------------------------------------------------------

@@ -59,15 +59,22 @@ def owners_of_kind(kind: str) -> Mapper:
 
     The answer depends on the object alone, and cached objects are never changed, so the last two objects'
     keys are remembered (by identity; the objects are held, so no other object can take their place): an
-    update's old object is the new object of the update before, and a Tenant has an owner per instance."""
-    recent: list[tuple[KubeObject, Sequence[QueueKey]]] = []
+    update's old object is the new object of the update before, and a Tenant has an owner per instance. An
+    object whose references are the last one's plus one more (a new owner) extends the last one's keys."""
+    recent: list[tuple[KubeObject, tuple[QueueKey, ...]]] = []
 
     def mapper(obj: KubeObject, cache: CacheReader) -> Sequence[QueueKey]:
         for seen, keys in recent:
             if seen is obj:
                 return keys
-        ns = obj.metadata.namespace
-        keys = tuple([(ns, ref.name) for ref in obj.metadata.owner_references if ref.kind == kind])
+        ns, refs = obj.metadata.namespace, obj.metadata.owner_references
+        last = recent[-1] if recent else None
+        if (last is not None and len(refs) == len(last[0].metadata.owner_references) + 1
+                and last[0].metadata.namespace == ns and refs[:-1] == last[0].metadata.owner_references):
+            added = refs[-1]
+            keys = last[1] + ((ns, added.name),) if added.kind == kind else last[1]
+        else:
+            keys = tuple([(ns, ref.name) for ref in refs if ref.kind == kind])
         recent.append((obj, keys))
         if len(recent) > 2:
             del recent[0]

@@ -161,7 +161,7 @@ class World:
         meta = ObjectMeta(name, namespace or self.operator_config.namespace, annotations=annotations,
                           labels={LABEL_COMPUTE_INSTANCE_UUID: f"uuid-{name}"})
         yield from self._tolerant(self.user.create(ComputeInstance(meta, ComputeInstanceSpec(
-            template_id, template_parameters))))
+            template_id, template_parameters)), read_only=True))
 
     def delete_instance(self, name: str, namespace: str | None = None) -> Generator[simpy.Event, Any, None]:
         self._acted("delete", name)
@@ -184,7 +184,7 @@ class World:
                     obj.spec.template_id = template_id
                 if restart:
                     obj.spec.restart_requested_at = float(int(self.now))
-                yield from self.user.update(obj)
+                yield from self.user.update(obj, read_only=True)
                 return
             except Conflict:
                 continue
@@ -195,7 +195,7 @@ class World:
         self._acted("set_management_state", name, state=state or "")
         yield from self._tolerant(self.user.patch_metadata(
             KIND_COMPUTE_INSTANCE, self.operator_config.namespace, name,
-            annotations={ANNOTATION_MANAGEMENT_STATE: state}))
+            annotations={ANNOTATION_MANAGEMENT_STATE: state}, read_only=True))
 
     def _tolerant(self, call: Generator[simpy.Event, Any, Any]) -> Generator[simpy.Event, Any, None]:
         """A user command whose API error is recorded (by the server) and otherwise ignored."""

@@ -281,14 +281,15 @@ class KubeVirt:
         if vm is None or vm.metadata.terminating or FINALIZER_KUBEVIRT in vm.metadata.finalizers:
             return
         yield from self.client.patch_metadata(KIND_VIRTUAL_MACHINE, run.namespace, run.name,
-                                              finalizers=[*vm.metadata.finalizers, FINALIZER_KUBEVIRT])
+                                              finalizers=[*vm.metadata.finalizers, FINALIZER_KUBEVIRT], read_only=True)
 
     def _remove_finalizer(self, run: _VmRun) -> Gen:
         vm = yield from self._own_vm(run)
         if vm is None or FINALIZER_KUBEVIRT not in vm.metadata.finalizers:
             return
         yield from self.client.patch_metadata(KIND_VIRTUAL_MACHINE, run.namespace, run.name,
-                                              finalizers=[f for f in vm.metadata.finalizers if f != FINALIZER_KUBEVIRT])
+                                              finalizers=[f for f in vm.metadata.finalizers if f != FINALIZER_KUBEVIRT],
+                                              read_only=True)
 
     def _create_vmi(self, run: _VmRun) -> Gen:
         vm = yield from self._own_vm(run)
@@ -298,7 +299,7 @@ class KubeVirt:
             name=run.name, namespace=run.namespace, labels=dict(vm.metadata.labels),
             owner_references=[OwnerReference(KIND_VIRTUAL_MACHINE, run.name, run.uid, "kubevirt.io/v1", True)]))
         with contextlib.suppress(AlreadyExists):
-            yield from self.client.create(vmi)
+            yield from self.client.create(vmi, read_only=True)
 
     def _set_ready(self, run: _VmRun, ready: bool) -> Gen:
         vm = yield from self._own_vm(run, read_only=False)  # its status is replaced below: a private copy
@@ -309,4 +310,4 @@ class KubeVirt:
         vm.status = {"ready": ready, "printableStatus": "Running" if ready else "Starting",
                      "conditions": [{"type": "Ready", "status": flag, "reason": "" if ready else "VMINotRunning",
                                      "lastTransitionTime": float(int(self.kernel.now))}]}
-        yield from self.client.update_status(vm)
+        yield from self.client.update_status(vm, read_only=True)

@@ -213,7 +213,8 @@ class Playbooks:
         if FINALIZER_COMPUTE_INSTANCE_AAP not in wanted:
             wanted.append(FINALIZER_COMPUTE_INSTANCE_AAP)
         try:
-            yield from run.client.patch_metadata(KIND_COMPUTE_INSTANCE, run.namespace, run.name, finalizers=wanted)
+            yield from run.client.patch_metadata(KIND_COMPUTE_INSTANCE, run.namespace, run.name, finalizers=wanted,
+                                                 read_only=True)
         except ApiError as err:
             raise StepFailed(f"failed to patch ComputeInstance {run.name}: {err.reason}: {err.message}") from None
 
@@ -245,7 +246,7 @@ class Playbooks:
             name=run.name, namespace=namespace, labels={LABEL_COMPUTE_INSTANCE: run.name},
             annotations={ANNOTATION_INSTANCE_NAMESPACE: run.namespace}), spec=spec)
         try:
-            yield from run.client.create(vm)
+            yield from run.client.create(vm, read_only=True)
         except AlreadyExists:
             pass  # the k8s task is declarative: an existing VM is left as it is
         except ApiError as err:
@@ -286,7 +287,8 @@ class Playbooks:
         value = version if isinstance(version, str) and version else UNKNOWN_CONFIG_VERSION
         try:
             yield from run.client.patch_metadata(KIND_COMPUTE_INSTANCE, run.namespace, run.name,
-                                                 annotations={ANNOTATION_RECONCILED_CONFIG_VERSION: value})
+                                                 annotations={ANNOTATION_RECONCILED_CONFIG_VERSION: value},
+                                                 read_only=True)
         except ApiError as err:
             raise StepFailed(f"failed to annotate ComputeInstance {run.name}: {err.reason}: {err.message}") from None
 
@@ -310,7 +312,8 @@ class Playbooks:
             return  # the CR is gone: nothing to remove
         wanted = [f for f in cr.metadata.finalizers if f != FINALIZER_COMPUTE_INSTANCE_AAP]
         try:
-            yield from run.client.patch_metadata(KIND_COMPUTE_INSTANCE, run.namespace, run.name, finalizers=wanted)
+            yield from run.client.patch_metadata(KIND_COMPUTE_INSTANCE, run.namespace, run.name, finalizers=wanted,
+                                                 read_only=True)
         except NotFound:
             pass
         except ApiError as err:

@@ -109,7 +109,7 @@ class TenantController:
             return (yield from self._finalize(tenant))
         if FINALIZER_TENANT not in tenant.metadata.finalizers:
             tenant.metadata.finalizers.append(FINALIZER_TENANT)
-            yield from self.client.update(tenant)
+            yield from self.client.update(tenant, read_only=True)
             return None  # the watch event of this write brings the worker back
         if tenant.status.get("phase") not in (PROGRESSING, READY):
             tenant.status = {**tenant.status, "phase": PROGRESSING}
@@ -122,7 +122,7 @@ class TenantController:
                 name=UDN_NAME, namespace=target), spec={"topology": "Layer2", "layer2": {"role": "Primary"}}))
         except ApiError as err:
             tenant.status = {**tenant.status, "phase": FAILED, "message": f"{err.reason}: {err.message}"}
-            yield from self.client.update_status(tenant)
+            yield from self.client.update_status(tenant, read_only=True)
             return self.config.tenant_retry_s
         if tenant.status.get("phase") == READY and tenant.status.get("namespace") == target:
             return None
@@ -133,7 +133,7 @@ class TenantController:
             return 0.0
         fresh.status = {**fresh.status, "phase": READY, "namespace": target}
         fresh.status.pop("message", None)
-        yield from self.client.update_status(fresh)
+        yield from self.client.update_status(fresh, read_only=True)
         return None
 
     def _ensure(self, obj: GenericObject) -> Gen:
@@ -141,7 +141,7 @@ class TenantController:
         try:  # read only: the answer is not looked at, only whether there is one
             yield from self.client.get(obj.kind, obj.metadata.namespace, obj.metadata.name, read_only=True)
         except NotFound:
-            yield from self.client.create(obj)
+            yield from self.client.create(obj, read_only=True)
 
     def _finalize(self, tenant: GenericObject) -> Gen:
         if tenant.status.get("phase") != DELETING:
@@ -154,7 +154,7 @@ class TenantController:
                 return self.config.tenant_retry_s
         fresh = yield from self.client.get(KIND_TENANT, tenant.metadata.namespace, tenant.metadata.name)
         fresh.metadata.finalizers = [f for f in fresh.metadata.finalizers if f != FINALIZER_TENANT]
-        yield from self.client.update(fresh)
+        yield from self.client.update(fresh, read_only=True)
         return None  # the removal (or the update's watch event) brings the worker back
 
     def _delete_and_wait(self, kind: str, namespace: str, name: str) -> Gen:

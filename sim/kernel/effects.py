@@ -51,23 +51,29 @@ class UncachedGet:
 
 @dataclass(frozen=True, slots=True)
 class Create:
-    """Create an object → the stored copy."""
+    """Create an object → the stored copy (the stored object itself with ``read_only=True``, as for
+    `CachedGet`: a promise that the caller only reads the answer or drops it; not part of the equality)."""
 
     obj: KubeObject
+    read_only: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Update:
-    """Update the main resource (status ignored) with the object's resourceVersion → the stored copy."""
+    """Update the main resource (status ignored) with the object's resourceVersion → the stored copy (the stored
+    object with ``read_only=True``, as for `Create`)."""
 
     obj: KubeObject
+    read_only: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class UpdateStatus:
-    """Update the status subresource (spec and metadata ignored) with the object's resourceVersion → stored copy."""
+    """Update the status subresource (spec and metadata ignored) with the object's resourceVersion → stored copy
+    (the stored object with ``read_only=True``, as for `Create`)."""
 
     obj: KubeObject
+    read_only: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

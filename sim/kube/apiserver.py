@@ -3,24 +3,26 @@
 Commands here are instantaneous commits: they validate, then record an event (`ObjectStored`,
 `ObjectRemoved`, `ObjectUnchanged` or `ApiCallRejected`); the store is a projection of those events, so
 folding a saved log rebuilds the same objects. Latency, timeouts and injected faults are the client's
-business (`sim.kube.client.ApiClient`). Every method returns private copies; stored objects are never
-mutated after they are recorded.
+business (`sim.kube.client.ApiClient`). Every method returns private copies, except to a caller that asks for
+`read_only` (it only reads the answer, or drops it); stored objects are never mutated after they are recorded.
 """
 
 from __future__ import annotations
 
 import builtins
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from models.events import Event
-from models.objects import KubeObject, ObjectMeta, object_key
+from models.objects import KubeObject, ObjectMeta, OwnerReference, object_key
 from sim.kernel.errors import AlreadyExists, ApiError, Conflict, Invalid, NotFound
 from sim.kernel.kernel import Kernel
 from sim.kernel.projection import register_projection
 from sim.kube.events import ApiCallRejected, ObjectRead, ObjectRemoved, ObjectStored, ObjectUnchanged
 
 Key = tuple[str, str, str]  # (kind, namespace, name)
+_uid = operator.attrgetter("uid")
 
 
 class KubeStore:
@@ -51,22 +53,25 @@ class KubeStore:
             self.resource_version = max(self.resource_version, event.resource_version)
 
     def _reindex(self, key: Key, old: KubeObject | None, new: KubeObject | None) -> None:
-        old_refs = old.metadata.owner_references if old is not None else ()
-        new_refs = new.metadata.owner_references if new is not None else ()
-        if not old_refs and not new_refs:
+        old_refs: Sequence[OwnerReference] = old.metadata.owner_references if old is not None else ()
+        new_refs: Sequence[OwnerReference] = new.metadata.owner_references if new is not None else ()
+        if (not old_refs and not new_refs) or old_refs == new_refs:  # shared frozen references: compared by identity
             return
-        old_uids = {ref.uid for ref in old_refs}
-        new_uids = {ref.uid for ref in new_refs}
-        for ref in old_refs:  # lists are walked, not the sets: no iteration order depends on string hashing
-            if ref.uid not in new_uids:
-                keys = self._dependents.get(ref.uid)
-                if keys is not None:
-                    keys.pop(key, None)
-                    if not keys:
-                        del self._dependents[ref.uid]
-        for ref in new_refs:
-            if ref.uid not in old_uids:
-                self._dependents.setdefault(ref.uid, {})[key] = None
+        if len(new_refs) == len(old_refs) + 1 and new_refs[:-1] == old_refs:  # one reference added (an owner)
+            self._dependents.setdefault(new_refs[-1].uid, {})[key] = None  # a no-op if the uid was listed
+            return
+        old_uids = set(map(_uid, old_refs))
+        new_uids = set(map(_uid, new_refs))
+        # The differences are sorted, so no iteration order depends on string hashing; they are small (a
+        # Tenant update adds or drops one of its thousand references), the lists are not walked.
+        for uid in sorted(old_uids - new_uids):
+            keys = self._dependents.get(uid)
+            if keys is not None:
+                keys.pop(key, None)
+                if not keys:
+                    del self._dependents[uid]
+        for uid in sorted(new_uids - old_uids):
+            self._dependents.setdefault(uid, {})[key] = None
 
     def dependents_of(self, uid: str) -> list[Key]:
         """Keys of the stored objects with an owner reference to `uid`, sorted."""
@@ -148,12 +153,15 @@ class ApiServer:
                 f'{key[0]} "{key[2]}" is invalid: metadata.finalizers: Forbidden: no new finalizers can be '
                 "added if the object is being deleted"), actor)
 
-    def _commit(self, verb: str, new: KubeObject, actor: str, *, persisted: bool = False) -> KubeObject:
+    def _commit(self, verb: str, new: KubeObject, actor: str, *, persisted: bool = False,
+                read_only: bool = False) -> KubeObject:
         """Store `new` with the next resourceVersion, or remove it if terminating without finalizers.
 
         `new` is a private object the server may change (every caller builds it from copies), so it is
         converted to its stored form in place rather than copied again; `persisted=True` says it already is
-        in its stored form (`persisted()` is idempotent, so it is not converted again)."""
+        in its stored form (`persisted()` is idempotent, so it is not converted again). The answer is a
+        private copy of what was stored; with `read_only` (a caller that only reads the answer or drops it,
+        as a status write usually does) the stored object itself, which must never be changed."""
         self.store.resource_version += 1
         rv = self.store.resource_version
         new.metadata.resource_version = rv
@@ -166,15 +174,15 @@ class ApiServer:
         else:
             self.kernel.record(ObjectStored, actor, verb=verb, kind=key[0], namespace=key[1], name=key[2],
                                resource_version=rv, obj=new)
-        return new.deepcopy()
+        return new if read_only else new.deepcopy()
 
-    def _unchanged(self, verb: str, stored: KubeObject, actor: str) -> KubeObject:
+    def _unchanged(self, verb: str, stored: KubeObject, actor: str, read_only: bool = False) -> KubeObject:
         key = object_key(stored)
         self.kernel.record(ObjectUnchanged, actor, verb=verb, kind=key[0], namespace=key[1], name=key[2],
                            resource_version=stored.metadata.resource_version)
-        return stored.deepcopy()
+        return stored if read_only else stored.deepcopy()
 
-    def create(self, obj: KubeObject, *, actor: str) -> KubeObject:
+    def create(self, obj: KubeObject, *, actor: str, read_only: bool = False) -> KubeObject:
         key = object_key(obj)
         if key in self.store.objects:
             raise self._reject("create", key, AlreadyExists(f'{key[0].lower()}s "{key[2]}" already exists'), actor)
@@ -183,9 +191,9 @@ class ApiServer:
         m = new.metadata
         m.uid = m.uid or f"uid-{self._uids:06d}"
         m.generation, m.creation_timestamp, m.deletion_timestamp = 1, float(int(self.kernel.now)), None
-        return self._commit("create", new, actor)
+        return self._commit("create", new, actor, read_only=read_only)
 
-    def update(self, obj: KubeObject, *, actor: str) -> KubeObject:
+    def update(self, obj: KubeObject, *, actor: str, read_only: bool = False) -> KubeObject:
         """Main-resource update: metadata and spec from `obj`, status kept; returns the whole stored object."""
         key = object_key(obj)
         stored = self._existing("update", key, actor)
@@ -201,22 +209,22 @@ class ApiServer:
         # ObjectMeta equality compares exactly what its to_dict() forms would (every field; owner references
         # field by field), without converting a Tenant's thousands of owner references to dicts twice.
         if not spec_changed and m == s:
-            return self._unchanged("update", stored, actor)
-        return self._commit("update", new, actor)
+            return self._unchanged("update", stored, actor, read_only)
+        return self._commit("update", new, actor, read_only=read_only)
 
-    def update_status(self, obj: KubeObject, *, actor: str) -> KubeObject:
+    def update_status(self, obj: KubeObject, *, actor: str, read_only: bool = False) -> KubeObject:
         """Status-subresource update: only `obj`'s status is taken; spec and metadata changes are ignored."""
         key = object_key(obj)
         stored = self._existing("update_status", key, actor)
         self._check_version("update_status", key, obj, stored, actor)
         new = stored.with_persisted_status_of(obj)
         if new.status_dict() == stored.status_dict():
-            return self._unchanged("update_status", stored, actor)
-        return self._commit("update_status", new, actor, persisted=True)
+            return self._unchanged("update_status", stored, actor, read_only)
+        return self._commit("update_status", new, actor, persisted=True, read_only=read_only)
 
     def patch_metadata(self, kind: str, namespace: str, name: str, *, actor: str,
                        finalizers: Sequence[str] | None = None,
-                       annotations: Mapping[str, str | None] | None = None) -> KubeObject:
+                       annotations: Mapping[str, str | None] | None = None, read_only: bool = False) -> KubeObject:
         """A merge patch without resourceVersion precondition: replace the finalizer list and/or merge annotations
         (a None value removes the annotation) — how the playbooks write the CR."""
         key = (kind, namespace, name)
@@ -231,20 +239,20 @@ class ApiServer:
             else:
                 new.metadata.annotations[k] = v
         if new.metadata == stored.metadata:  # as in `update`: the same answer as comparing their to_dict()
-            return self._unchanged("patch", stored, actor)
-        return self._commit("patch", new, actor)
+            return self._unchanged("patch", stored, actor, read_only)
+        return self._commit("patch", new, actor, read_only=read_only)
 
     def delete(self, kind: str, namespace: str, name: str, *, actor: str) -> None:
         """Request deletion: with finalizers the object becomes terminating; without, it is removed at once."""
         key = (kind, namespace, name)
         stored = self._existing("delete", key, actor)
         if stored.metadata.terminating:
-            self._unchanged("delete", stored, actor)
+            self._unchanged("delete", stored, actor, read_only=True)
             return
         new = stored.deepcopy()
         new.metadata.deletion_timestamp = float(int(self.kernel.now))
         new.metadata.generation += 1
-        self._commit("delete", new, actor)  # without finalizers, _commit removes it at once
+        self._commit("delete", new, actor, read_only=True)  # without finalizers, _commit removes it at once
 
     def reject_injected(self, verb: str, key: Key, err: ApiError, actor: str) -> ApiError:
         """Record an error that a fault injector answered in the server's place (nothing was applied)."""

@@ -123,23 +123,27 @@ class ApiClient:
         return self._call("list", (kind, namespace, ""),
                           lambda: self.server.list(kind, namespace, labels, actor=self.actor), write=False)
 
-    def create(self, obj: KubeObject) -> Gen[KubeObject]:
+    # The writes answer with a private copy of the stored object; `read_only=True` promises that the caller only
+    # reads the answer or drops it (no copy is made: see ApiServer._commit).
+    def create(self, obj: KubeObject, *, read_only: bool = False) -> Gen[KubeObject]:
         return self._call("create", object_key(obj),
-                          lambda: self.server.create(obj, actor=self.actor))
+                          lambda: self.server.create(obj, actor=self.actor, read_only=read_only))
 
-    def update(self, obj: KubeObject) -> Gen[KubeObject]:
+    def update(self, obj: KubeObject, *, read_only: bool = False) -> Gen[KubeObject]:
         return self._call("update", object_key(obj),
-                          lambda: self.server.update(obj, actor=self.actor))
+                          lambda: self.server.update(obj, actor=self.actor, read_only=read_only))
 
-    def update_status(self, obj: KubeObject) -> Gen[KubeObject]:
+    def update_status(self, obj: KubeObject, *, read_only: bool = False) -> Gen[KubeObject]:
         return self._call("update_status", object_key(obj),
-                          lambda: self.server.update_status(obj, actor=self.actor))
+                          lambda: self.server.update_status(obj, actor=self.actor, read_only=read_only))
 
     def patch_metadata(self, kind: str, namespace: str, name: str, *, finalizers: Sequence[str] | None = None,
-                       annotations: Mapping[str, str | None] | None = None) -> Gen[KubeObject]:
+                       annotations: Mapping[str, str | None] | None = None,
+                       read_only: bool = False) -> Gen[KubeObject]:
         return self._call("patch", (kind, namespace, name),
                           lambda: self.server.patch_metadata(kind, namespace, name, actor=self.actor,
-                                                             finalizers=finalizers, annotations=annotations))
+                                                             finalizers=finalizers, annotations=annotations,
+                                                             read_only=read_only))
 
     def delete(self, kind: str, namespace: str, name: str) -> Gen[None]:
         return self._call("delete", (kind, namespace, name),

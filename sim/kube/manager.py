@@ -235,12 +235,11 @@ class ControllerManager:
                 return
             reason = "initial" if event.initial else "watch"
             # controller-runtime maps the old object, then the new one, and enqueues each request once.
-            keys: dict[QueueKey, None] = {}
-            if event.old is not None and not event.deleted:
-                keys.update(dict.fromkeys(watch.mapper(event.old, inc.informer)))
-            keys.update(dict.fromkeys(watch.mapper(event.obj, inc.informer)))
-            for key in keys:
-                inc.queue.add(key, reason)
+            old = watch.mapper(event.old, inc.informer) if event.old is not None and not event.deleted else ()
+            new = watch.mapper(event.obj, inc.informer)
+            # old's keys first, then new's not among them: when old's are the start of new's, that is new's
+            same_start = len(old) <= len(new) and tuple(new[:len(old)]) == tuple(old)
+            inc.queue.add_all(dict.fromkeys(new if same_start else [*old, *new]), reason)
         return handle
 
     # -- workers ---------------------------------------------------------------------------------

@@ -55,9 +55,42 @@ def vm_to_compute_instance(namespace: str) -> Mapper:
 
 def owners_of_kind(kind: str) -> Mapper:
     """EnqueueRequestForOwner (every owner, controller or not): the owner references of `kind`, in the object's
-    namespace."""
+    namespace.
+
+    The answer depends on the object alone, and cached objects are never changed, so the last two objects'
+    keys are remembered (by identity; the objects are held, so no other object can take their place): an
+    update's old object is the new object of the update before, and a Tenant has an owner per instance. An
+    object with the last one's references (a status update) has its keys; one whose references are the last
+    one's plus one more (a new owner) extends them."""
+    recent: list[tuple[KubeObject, tuple[QueueKey, ...]]] = []
+
     def mapper(obj: KubeObject, cache: CacheReader) -> Sequence[QueueKey]:
-        return [(obj.metadata.namespace, ref.name) for ref in obj.metadata.owner_references if ref.kind == kind]
+        for seen, keys in recent:
+            if seen is obj:
+                return keys
+        found = _keys_from(recent[-1], obj) if recent else None
+        if found is None:
+            ns = obj.metadata.namespace
+            found = tuple([(ns, ref.name) for ref in obj.metadata.owner_references if ref.kind == kind])
+        recent.append((obj, found))
+        if len(recent) > 2:
+            del recent[0]
+        return found
+
+    def _keys_from(last: tuple[KubeObject, tuple[QueueKey, ...]], obj: KubeObject) -> tuple[QueueKey, ...] | None:
+        """`obj`'s keys from the last object's, when its references are the same or one more; else None.
+        (The keys depend on the namespace and the references only; references are frozen, and shared between
+        versions, so the list comparisons are mostly identity checks.)"""
+        ns, refs = obj.metadata.namespace, obj.metadata.owner_references
+        last_refs = last[0].metadata.owner_references
+        if last[0].metadata.namespace != ns:
+            return None
+        if len(refs) == len(last_refs) and refs == last_refs:
+            return last[1]
+        if len(refs) == len(last_refs) + 1 and refs[:-1] == last_refs:
+            added = refs[-1]
+            return last[1] + ((ns, added.name),) if added.kind == kind else last[1]
+        return None
     return mapper
 
 

@@ -133,11 +133,11 @@ class ControllerRuntime:
         if isinstance(effect, UncachedGet):
             return (yield from c.get(effect.kind, effect.namespace, effect.name))
         if isinstance(effect, Create):
-            return (yield from c.create(effect.obj))
+            return (yield from c.create(effect.obj, read_only=effect.read_only))
         if isinstance(effect, Update):
-            return (yield from c.update(effect.obj))
+            return (yield from c.update(effect.obj, read_only=effect.read_only))
         if isinstance(effect, UpdateStatus):
-            return (yield from c.update_status(effect.obj))
+            return (yield from c.update_status(effect.obj, read_only=effect.read_only))
         if isinstance(effect, Delete):
             return (yield from c.delete(effect.kind, effect.namespace, effect.name))
         if isinstance(effect, HttpRequest):

@@ -13,9 +13,11 @@ Ordered sets are dicts (insertion ordered): no Python set of keys is ever iterat
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 
 import simpy
 
+from models.frozen import builder
 from sim.kernel.kernel import Kernel
 from sim.kube.runtime_events import KeyEnqueued
 
@@ -93,6 +95,36 @@ class WorkQueue:
         if key in self._processing:
             return
         self._push(key)
+
+    def add_all(self, keys: Iterable[QueueKey], reason: str = "watch") -> None:
+        """`add` each key in turn (one watch delivery mapped to many keys): the same records, the same queue.
+
+        A Tenant's change maps to every one of its owners (1,000 at scale), so the loop builds each
+        `KeyEnqueued` positionally and appends it as `Kernel.record` does, without a call per key.
+        """
+        assert reason in REASONS, f"unknown enqueue reason {reason!r}"
+        manager, dirty, processing = self.manager, self._dirty, self._processing
+        log, build = self.kernel.log, builder(KeyEnqueued)
+        now = float(self._env._now)
+        for key in keys:
+            if self.shutting_down:  # a handler of an earlier record may have crashed the manager
+                return
+            seq = log.count
+            event = build(seq, now, manager, manager, key[0], key[1], reason, 0.0)
+            log.count = seq + 1
+            if log.keep:
+                log.events.append(event)
+            handlers = log._dispatch.get(KeyEnqueued)
+            if handlers is None:
+                handlers = log._handlers(KeyEnqueued)
+            for h in handlers:
+                h(event)
+            if key in dirty:
+                continue
+            dirty[key] = None
+            if key in processing:
+                continue
+            self._push(key)
 
     def add_after(self, key: QueueKey, delay_s: float, reason: str = "requeue_after") -> None:
         """Queue `key` after `delay_s` (at once if <= 0); an earlier pending timer for the key wins over a later one."""

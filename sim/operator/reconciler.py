@@ -84,7 +84,7 @@ class ComputeInstanceReconciler(ProvisioningSteps, RestartSteps, TenantSteps):
                 # what replacing the status of a private copy gave, without copying the status replaced
                 latest: ComputeInstance = yield CachedGet(KIND_COMPUTE_INSTANCE, namespace, name, read_only=True)
                 yield UpdateStatus(ComputeInstance(latest.metadata.copy(), latest.spec.copy(), new_status.copy(),
-                                                   latest.kind))
+                                                   latest.kind), read_only=True)  # the answer is dropped
                 return
             except Conflict:
                 if attempt == RETRY_ATTEMPTS:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 from models.config_version import tenant_cr_name
 from models.names import (
     ANNOTATION_TENANT,
@@ -22,6 +24,9 @@ __all__ = ["TENANT_PHASE_READY", "TenantSteps", "set_owner_reference"]
 TENANT_PHASE_READY = "Ready"
 
 
+_name = operator.attrgetter("name")
+
+
 def _api_group(api_version: str) -> str:
     return api_version.split("/")[0] if "/" in api_version else ""
 
@@ -32,12 +37,17 @@ def set_owner_reference(owner: ComputeInstance, obj: GenericObject) -> None:
                          api_version=API_VERSION, controller=False)
     refs = obj.metadata.owner_references
     group = _api_group(ref.api_version)
-    for index, existing in enumerate(refs):
-        # name and kind first: a Tenant of many instances has as many references, and the group is the
-        # costly part (the same three comparisons, only in a cheaper order)
-        same = (existing.name == ref.name and existing.kind == ref.kind
-                and _api_group(existing.api_version) == group)
-        if same:
+    # A Tenant of many instances has as many references: only those with this name are compared further
+    # (found by `list.index` over their names), the first that also matches kind and group is replaced.
+    names = list(map(_name, refs))
+    index = -1
+    while True:
+        try:
+            index = names.index(ref.name, index + 1)
+        except ValueError:
+            break
+        existing = refs[index]
+        if existing.kind == ref.kind and _api_group(existing.api_version) == group:
             refs[index] = ref
             return
     refs.append(ref)

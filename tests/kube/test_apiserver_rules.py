@@ -195,3 +195,16 @@ def test_a_rejected_write_whose_answer_is_lost_reaches_the_caller_as_a_timeout(
         run(kernel, client.update_status(stale))
     assert kernel.log.of_type(ApiCallRejected)[-1].reason == "Conflict"
     assert not kernel.log.of_type(ApiCallTimedOut)[-1].applied
+
+
+def test_a_writer_that_drops_the_answer_gets_the_stored_object_and_any_other_writer_a_private_copy(
+        server: ApiServer) -> None:
+    created = server.create(new_ci(), actor="user", read_only=True)
+    assert created is stored_ci(server)  # read_only: the stored object itself, to be read or dropped
+    writer = created.deepcopy()
+    assert isinstance(writer, ComputeInstance)
+    writer.status.phase = Phase.RUNNING
+    answer = server.update_status(writer, actor="operator")
+    assert answer == stored_ci(server) and answer is not stored_ci(server)  # a copy the caller may change
+    answer.metadata.finalizers.append(FINALIZER_COMPUTE_INSTANCE)
+    assert stored_ci(server).metadata.finalizers == []

@@ -92,3 +92,25 @@ def test_the_controllers_own_status_write_re_triggers_it_and_vm_and_tenant_event
     reasons = [(e.name, e.reason) for e in kernel.log.of_type(KeyEnqueued)]
     assert reasons == [("a", "initial"), ("a", "watch"), ("a", "watch"), ("a", "watch")]
     assert all(e.name == "a" for e in kernel.log.of_type(ReconcileStarted))
+
+
+def test_a_tenants_owner_keys_follow_its_versions_as_owners_come_and_go(kernel: Kernel, server: ApiServer) -> None:
+    """The owner mapper remembers recent versions' keys (a Tenant of 1,000 instances is mapped on every update):
+    whatever the order of versions, each maps to exactly its own owners, of the ComputeInstance kind only."""
+    mapper = compute_instance_watches(NS)[2].mapper
+    cache = cache_with(kernel, server)
+    a, b, c = ci("vm-a"), ci("vm-b"), ci("vm-c")
+    other = OwnerReference("Deployment", "not-an-instance", "uid-d")
+    versions = [tenant("t"), tenant("t", a), tenant("t", a, b), tenant("t", a, b), tenant("t", a, b, c),
+                tenant("t", a, c), tenant("t", c), tenant("t", a), tenant("t", a, b)]
+    versions[3].status = {"phase": "Ready"}  # the same owners, another version
+    with_other = tenant("t", a)
+    with_other.metadata.owner_references.append(other)
+    versions.insert(8, with_other)  # right after a version owned by vm-a alone: one more, not an instance
+    elsewhere = tenant("t", a, b)
+    elsewhere.metadata.namespace = "other-ns"
+    versions.append(elsewhere)
+    for version in [*versions, versions[4], versions[2]]:  # and two seen before, out of order
+        refs = version.metadata.owner_references
+        expected = [(version.metadata.namespace, r.name) for r in refs if r.kind == KIND_COMPUTE_INSTANCE]
+        assert list(mapper(version, cache)) == expected

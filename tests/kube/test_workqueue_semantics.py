@@ -149,3 +149,28 @@ def test_shutting_down_drops_every_key_and_releases_waiting_workers(kernel: Kern
     queue2.add(A)
     assert queue2.queued() == []
     assert take(kernel, queue2) is None
+
+
+def test_a_tenant_change_mapped_to_many_owners_queues_them_as_one_add_each(kernel: Kernel) -> None:
+    """add_all (a watch delivery mapped to many keys) records and queues exactly what one add per key would."""
+    keys = [A, B, ("ns", "c")]
+    one_by_one, batched = Kernel(kernel.choices), Kernel(kernel.choices)
+    for k, add in ((one_by_one, lambda q: [q.add(key) for key in keys]), (batched, lambda q: q.add_all(keys))):
+        queue = WorkQueue(k, "operator")
+        queue.add(B)
+        assert take(k, queue) == B  # B is being processed: it is only marked dirty
+        queue.add(A)  # A is already queued
+        add(queue)
+        queue.done(B)
+        k.queues = (queue.queued(), queue.processing())  # type: ignore[attr-defined]
+    assert one_by_one.queues == batched.queues == ([A, ("ns", "c"), B], [])  # type: ignore[attr-defined]
+    assert ([(e.seq, e.t, e.actor, e.name, e.reason, e.delay_s) for e in one_by_one.log.of_type(KeyEnqueued)]
+            == [(e.seq, e.t, e.actor, e.name, e.reason, e.delay_s) for e in batched.log.of_type(KeyEnqueued)])
+
+
+def test_a_manager_shut_down_while_its_owners_are_enqueued_stops_enqueueing(kernel: Kernel) -> None:
+    queue = WorkQueue(kernel, "operator")
+    kernel.log.subscribe(lambda e: queue.shut_down() if e.name == "b" else None, KeyEnqueued)
+    queue.add_all([A, B, ("ns", "c")])
+    assert [e.name for e in kernel.log.of_type(KeyEnqueued)] == ["a", "b"]  # c is never asked for
+    assert ("ns", "c") not in queue.queued()

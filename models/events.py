@@ -124,6 +124,7 @@ class _Decoder:
     names: tuple[str, ...]
     keys: frozenset[str]  # the names and "type": exactly the keys of a valid dict
     decode: Callable[[dict[str, Any]], Event]  # a dict with exactly `keys` -> the event
+    size: int  # len(keys), or -1 when no dict can match (a field named "type")
 
 
 # Filled on first use per class; `LogReader` looks a decoder up here itself (one call less per line).
@@ -173,7 +174,7 @@ def _decoder(cls: type[Event]) -> _Decoder:
             lines.append("    return _d_obj")
         # The source names only the class's own fields; the file name names the class (tracebacks, profiles).
         exec(compile("\n".join(lines) + "\n", f"<decoder of {cls.__name__}>", "exec"), namespace)
-        found = EVENT_DECODERS[cls] = _Decoder(names, keys, namespace["decode"])
+        found = EVENT_DECODERS[cls] = _Decoder(names, keys, namespace["decode"], len(keys) if keys else -1)
     return found
 
 

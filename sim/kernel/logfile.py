@@ -288,18 +288,25 @@ class LogReader:
                     except json.JSONDecodeError as exc:
                         raise _err(p, lineno, f"the line is not valid JSON ({exc.msg} at column {exc.colno})",
                                    "the file was edited or damaged; re-create it from its seed") from exc
-                    if not isinstance(d, dict):
-                        raise _err(p, lineno, "the line is not a JSON object", "re-create the log from its seed")
-                    if d.get("footer") is True:
-                        footer, footer_line = d, lineno
-                        continue
+                    # The common case first: an event of a known class with as many keys as its decoder reads
+                    # (each one read, so a missing key raises and no other key can be there). Anything else —
+                    # the footer, a dict that is not an event, a missing key — takes the checked path below.
                     try:
-                        type_name = d.get("type")
-                        dec = decoders.get(types.get(type_name)) if type(type_name) is str else None  # type: ignore[arg-type]
-                        event = dec.decode(d) if dec is not None and d.keys() == dec.keys else event_from_dict(d)
-                    except (EventDecodeError, TypeError, ValueError, KeyError) as exc:
-                        raise _err(p, lineno, f"the line is not a valid event: {exc}",
-                                   "the file was edited or written by another simulator version; re-create it") from exc
+                        dec = decoders.get(types.get(d["type"]))  # type: ignore[arg-type]
+                        event = dec.decode(d) if dec is not None and len(d) == dec.size else None
+                    except (TypeError, ValueError, KeyError, AttributeError, EventDecodeError):
+                        event = None
+                    if event is None:
+                        if not isinstance(d, dict):
+                            raise _err(p, lineno, "the line is not a JSON object", "re-create the log from its seed")
+                        if d.get("footer") is True:
+                            footer, footer_line = d, lineno
+                            continue
+                        try:
+                            event = event_from_dict(d)
+                        except (EventDecodeError, TypeError, ValueError, KeyError) as exc:
+                            raise _err(p, lineno, f"the line is not a valid event: {exc}", "the file was edited or "
+                                       "written by another simulator version; re-create it") from exc
                     if event.seq != count:
                         raise _err(p, lineno, f"event seq {event.seq} where {count} was expected",
                                    "the file was edited (lines removed or reordered); re-create it from its seed")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -315,3 +315,25 @@ def test_a_write_that_fails_midway_leaves_no_partial_file_behind(tmp_path: Path)
 
 def test_a_log_file_error_is_a_sim_error() -> None:
     assert issubclass(LogFileError, SimError)
+
+
+@pytest.mark.parametrize(
+    ("edit", "complaint"),
+    [
+        (lambda line: line.replace('"text":', '"txt":'),
+         "event Note: missing fields ['text'], unexpected fields ['txt']"),
+        (lambda line: line.replace('"type":"Note"', '"type":["Note"]'), "unknown event type ['Note']"),
+        (lambda line: '["seq", 1]' + line[len(line.rstrip("\n")):], "not a JSON object"),
+        (lambda line: line.replace('"type":"Note"', '"type":"Note","footer":false'), "unexpected fields ['footer']"),
+    ],
+    ids=["a-field-renamed", "a-type-that-is-a-list", "an-array", "one-key-too-many"],
+)
+def test_an_edited_event_line_is_refused_with_what_is_wrong_in_it(saved: tuple[Kernel, Path, str],
+                                                                   edit: Callable[[str], str], complaint: str) -> None:
+    """The reader decodes a well-formed event without checking its keys first: every other line still gets the
+    message that names what is wrong, at its line."""
+    _, path, _ = saved
+    lines = lines_of(path)
+    lines[2] = edit(lines[2])
+    write_lines(path, lines)
+    expect_log_error(path, f"{path}:3", complaint)

@@ -23,7 +23,7 @@ from sim.operator.base import log
 from sim.operator.config import OperatorConfig
 from sim.operator.errors import errors_as
 from sim.operator.hardened_deletes import DeleteSteps
-from sim.operator.hardened_jobs import AAPJobs, Lookup, Seen
+from sim.operator.hardened_jobs import AAPJobs, Lookup, Observation, Seen
 from sim.operator.hardened_launches import (
     REASON_IN_FLIGHT,
     Answer,
@@ -37,7 +37,6 @@ from sim.operator.hardened_launches import (
     drive,
 )
 from sim.operator.hardened_waits import (
-    LOOKUP_FAILED_REASON,
     OBSERVED_MESSAGE,
     OUTCOME_BOUND_S,
     UNSEEN_FAILURE_MESSAGE,
@@ -176,9 +175,10 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
         mark = LaunchMark.read(instance.status, JobType.PROVISION)
         if self.is_manual(instance) or self.provider is None:
             yield from self.record_orphan_only(instance, mark)
-            watching = yield from self.watch_provision_end(instance)
+            seen = yield from self.watch_provision_end(instance)
             result = yield from super().handle_provisioning(instance)
-            return watching or result
+            running = seen is not None and seen.seen in (Seen.ACTIVE, Seen.UNREADABLE)
+            return self.poll_requeue() if running else result
         if mark is not None and mark.in_flight:
             return (yield from self.settle_orphan_provision(instance, self.provider, mark))
         if mark is not None and mark.abandoned:
@@ -287,7 +287,7 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
         return (yield from self.handle_deprovisioning(instance))
 
     def handle_deprovisioning(self, instance: ComputeInstance) -> Co[ReconcileResult]:
-        """Fixes F2 (EDA delete webhook while the create job runs) and F3/F4 for the delete launch.
+        """Fixes F2 (EDA delete webhook while the create job runs), F3/F4 for the delete launch, and F17.
 
         The reference sends the delete webhook at once (EDA cannot cancel, §10.3), or skips deprovisioning
         and lets the CR go while the create job still runs; the AAP provider does the same for an EDA-launched
@@ -295,13 +295,17 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
         whose end the provider cannot see is waited for (`provision_outcome_unknown`), and a delete launch
         still in flight is settled from its effects. F14: once a delete job is recorded, nobody polls the
         provision job again (§7), so an end of it still unrecorded is read from AAP's job API.
+        F17 (`no-leak-on-removal`, swarm seeds 26020, 27712, 34158, 39257): under `manual` §2.6 removes the base
+        finalizer at once, without deprovisioning; here it stays while a create job of the instance may still run
+        (`manual_removal_waits`: only AAP's job list is read), so the CR does not go before its create job.
         Everything else is the reference's.
         """
         if self.is_manual(instance) or self.provider is None:
-            before = instance.status.copy()  # read only: the base finalizer goes all the same, once this is recorded
-            yield from self.watch_provision_end(instance)
+            before = instance.status.copy()  # read only: the base finalizer goes once this is recorded
+            seen = yield from self.watch_provision_end(instance)
             mark = LaunchMark.read(instance.status, JobType.DEPROVISION)
             lookup = yield from self.record_orphan_only(instance, mark)
+            running = (yield from self.manual_removal_waits(instance, seen)) if self.is_manual(instance) else ""
             if instance.status != before:  # the finalizer-removal Update would replace it with the stored status (§3)
                 yield log("Recording what AAP shows before the base finalizer goes")
                 return ReconcileResult(requeue_after_s=STALE_CACHE_REQUEUE_S)
@@ -310,6 +314,11 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
                 # for it (within the bound) before the base finalizer goes, or it would never be recorded.
                 yield log("Asking AAP again for the delete job of a launch in flight before the base finalizer goes")
                 return self.lookup_requeue()
+            if running:
+                # no-leak-on-removal (F17): the CR would go while its create job may still run and create a VM.
+                yield log("Not removing the base finalizer under manual yet: a create job may still run",
+                          reason=running)
+                return self.waiting_requeue(running)
             return (yield from super().handle_deprovisioning(instance))
         latest = find_latest_job_by_type(instance.status.jobs, JobType.DEPROVISION)
         if latest is None or latest.job_id == "":
@@ -321,7 +330,7 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
             reason = yield from self.provision_outcome_unknown(instance, self.provider)
             if reason:
                 yield log("Not deprovisioning yet: the provision job may still run", reason=reason)
-                return self.lookup_requeue() if reason == LOOKUP_FAILED_REASON else self.poll_requeue()
+                return self.waiting_requeue(reason)
         else:
             yield from self.record_provision_end(instance)
         return (yield from super().handle_deprovisioning(instance))
@@ -411,11 +420,13 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
             self.update_job(instance, latest.with_changes(state=JobState.SUCCEEDED if done else JobState.FAILED,
                                                           message=APPLIED_MESSAGE if done else PURGED_MESSAGE))
 
-    def watch_provision_end(self, instance: ComputeInstance) -> Co[ReconcileResult | None]:
+    def watch_provision_end(self, instance: ComputeInstance) -> Co[Observation | None]:
         """F14 under `manual` (hands off: no launch, no cancel): the end AAP shows of the latest provision job is
-        still recorded, or AAP may purge it before the instance is given back; a requeue while it runs.
+        still recorded, or AAP may purge it before the instance is given back. What AAP showed of it (None: there is
+        no such job not yet ended); the caller requeues while it runs.
 
-        Only reads; nothing is inferred from effects here (the managed reconcile does that once AAP cannot tell).
+        Only reads; nothing is inferred from effects here (the managed reconcile does that once AAP cannot tell;
+        a deletion under `manual` does it in `manual_removal_waits`).
         """
         latest = find_latest_job_by_type(instance.status.jobs, JobType.PROVISION)
         if latest is None or not latest.job_id or latest.state.is_terminal:
@@ -424,8 +435,7 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
         if seen.seen is Seen.ENDED:
             self.update_job(instance, latest.with_changes(state=seen.state, message=f"{MANUAL_SEEN_MESSAGE}: "
                                                                                     f"{seen.status}"))
-            return None
-        return self.poll_requeue() if seen.seen in (Seen.ACTIVE, Seen.UNREADABLE) else None
+        return seen
 
     def record_orphan_only(self, instance: ComputeInstance, mark: LaunchMark | None) -> Co[Lookup]:
         """Under `manual` (or without a provider) a launch in flight is recorded if its job shows, nothing more.

@@ -27,7 +27,7 @@ from models.objects import ComputeInstance
 from sim.kernel.effects import Now, ReconcileResult
 from sim.operator.base import log
 from sim.operator.errors import GoError
-from sim.operator.hardened_jobs import AAPJobs, Lookup, Seen
+from sim.operator.hardened_jobs import AAPJobs, Lookup, Observation, Seen
 from sim.operator.hardened_launches import REQUEST_TIMEOUT_S, LaunchMark, Settled, aap_finalizer, applied
 from sim.operator.provisioning import ProvisioningSteps
 from sim.operator.types import Co, ProvisioningProvider
@@ -242,6 +242,12 @@ class WaitSteps(ProvisioningSteps):
         if provider.name() == "aap" and not is_eda_job_id(latest.job_id):
             return ""  # the AAP provider polls it and cancels it before launching the delete job (§11.4)
         seen = yield from self.aap_jobs.observe(instance, latest)
+        return self.provision_end_unseen(instance, latest, seen, now)
+
+    def provision_end_unseen(self, instance: ComputeInstance, latest: JobRecord, seen: Observation,
+                             now: float) -> str:
+        """Why a create job (the latest provision entry, not yet ended, as AAP showed it: `seen`) may still run; ""
+        when it cannot. An end AAP shows, or one its absence or the bounds tell, is recorded on the entry."""
         if seen.seen is Seen.ACTIVE:  # even once annotated: the annotation is its last task, not its end
             return f"provision job {latest.job_id} ({latest.state.value}) is still {seen.status} in AAP"
         if seen.seen is Seen.ENDED:
@@ -265,6 +271,33 @@ class WaitSteps(ProvisioningSteps):
             self.update_job(instance, latest.with_changes(state=JobState.FAILED, message=UNSEEN_FAILURE_MESSAGE))
             return ""
         return f"provision job {latest.job_id} ({latest.state.value}) has not shown its end"
+
+    def manual_removal_waits(self, instance: ComputeInstance, seen: Observation | None) -> Co[str]:
+        """Fixes `no-leak-on-removal` under `manual` (F17; swarm seeds 26020, 27712, 34158, 39257): why the base
+        finalizer stays while a create job of the instance may still run; "" once none can (then it goes, §2.6).
+
+        §2.6 removes the base finalizer at once under `manual`, without deprovisioning; a create job launched just
+        before (pending in AAP, or a webhook EDA has not acted on yet) then runs for a vanished CR, or, once the name
+        is re-created, for the new object (its finalizer, its VM). Hands off still (no launch, no cancel): only AAP's
+        job list is read, as `seen` (what `watch_provision_end` read of the latest provision entry) and through the
+        launch-mark lookup. The waits and bounds are the managed delete's before its delete launch
+        (`settle_unseen_launch`, `provision_end_unseen`): a job listed and not ended is waited for; one not listed
+        yet, until a launched job would show (`START_BOUND_S`); while AAP cannot be read, until the same bounds. Then
+        the base finalizer goes (any other stays, §2.6). While it is held, a job that starts fails at its first task
+        (no new finalizer on a CR being deleted), so the wait ends with the job.
+        """
+        now = yield Now()
+        unseen = yield from self.settle_unseen_launch(instance, now)
+        if unseen:
+            return unseen
+        latest = find_latest_job_by_type(instance.status.jobs, JobType.PROVISION)
+        if seen is None or latest is None or latest.state.is_terminal:  # an end `seen` showed is recorded already
+            return ""
+        return self.provision_end_unseen(instance, latest, seen, now)
+
+    def waiting_requeue(self, reason: str) -> ReconcileResult:
+        """When a wait for a create job asks again: a failed lookup sooner (`lookup_requeue`), else a poll later."""
+        return self.lookup_requeue() if reason == LOOKUP_FAILED_REASON else self.poll_requeue()
 
     def settle_unseen_launch(self, instance: ComputeInstance, now: float) -> Co[str]:
         """Before deprovisioning, settle a provision launch still in flight; a reason to wait, or "" if none.

@@ -114,6 +114,11 @@ BROKE: dict[str, tuple[str, bool]] = {
     # F3/F4: a failed lookup of a lost launch's job is asked again sooner than a poll interval, so that another
     # instance's hung request does not hold it past one (swarm seed 12959, found after seed 6733's fix).
     "aap-create-launch-lookup-fails-then-worker-held-by-hung-poll": ("jobs-recorded", False),
+    # F17: under `manual` the base finalizer stays while a create job of the instance may still run (listed and not
+    # ended in AAP, or a launch not listed yet), then goes as §2.6 says (swarm seeds 26020, 27712, 34158, 39257).
+    "eda-delete-then-manual-while-create-job-pending": ("no-leak-on-removal", False),
+    "aap-create-pending-then-manual-then-delete": ("no-leak-on-removal", True),
+    "eda-create-unlisted-then-manual-delete-recreate": ("one-active-provision", True),
 }
 
 # Runs where an environment fault (an unanswered poll, a duplicated EDA delivery) still breaks the same property,
@@ -175,6 +180,12 @@ def requeue_after_poll_interval(self: WaitSteps) -> ReconcileResult:
     return self.poll_requeue()
 
 
+def remove_at_once(self: WaitSteps, instance: ComputeInstance, seen: Observation | None) -> Co[str]:
+    """`WaitSteps.manual_removal_waits` before F17's fix: under `manual` the base finalizer went at once (§2.6)."""
+    return ""
+    yield  # pragma: no cover - makes this a generator; never reached
+
+
 PUT_BACK: dict[str, tuple[str, str, Callable[..., Any]]] = {
     "aap-create-launch-lookup-unanswered-worker-held": ("sim.operator.hardened_jobs", "ask", ask_once),
     "aap-create-job-ends-after-switch-to-eda-read-unanswered":
@@ -183,6 +194,12 @@ PUT_BACK: dict[str, tuple[str, str, Callable[..., Any]]] = {
         ("sim.operator.hardened_waits.WaitSteps", "lookup_requeue", requeue_after_poll_interval),
     "aap-create-launch-lost-then-worker-held-by-another-launch":
         ("sim.operator.hardened_launches", "bounded", bound_reads_only),
+    "eda-delete-then-manual-while-create-job-pending":
+        ("sim.operator.hardened_waits.WaitSteps", "manual_removal_waits", remove_at_once),
+    "aap-create-pending-then-manual-then-delete":
+        ("sim.operator.hardened_waits.WaitSteps", "manual_removal_waits", remove_at_once),
+    "eda-create-unlisted-then-manual-delete-recreate":
+        ("sim.operator.hardened_waits.WaitSteps", "manual_removal_waits", remove_at_once),
 }
 
 

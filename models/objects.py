@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -46,6 +46,15 @@ class OwnerReference:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> OwnerReference:
         return _owner_references_from_dicts((d,))[0]
+
+
+def appended_reference(old: Sequence[OwnerReference], new: Sequence[OwnerReference]) -> OwnerReference | None:
+    """The reference `new` adds at its end when it is otherwise `old` (a Tenant gaining an owner), else None.
+
+    References are frozen and shared between an object's versions, so the comparison is mostly identity checks."""
+    if len(new) == len(old) + 1 and new[:-1] == old:
+        return new[-1]
+    return None
 
 
 def _owner_references_from_dicts(items: Iterable[Mapping[str, Any]]) -> list[OwnerReference]:

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from models.events import Event
-from models.objects import KubeObject, ObjectMeta, OwnerReference, object_key
+from models.objects import KubeObject, ObjectMeta, OwnerReference, appended_reference, object_key
 from sim.kernel.errors import AlreadyExists, ApiError, Conflict, Invalid, NotFound
 from sim.kernel.kernel import Kernel
 from sim.kernel.projection import register_projection
@@ -57,8 +57,9 @@ class KubeStore:
         new_refs: Sequence[OwnerReference] = new.metadata.owner_references if new is not None else ()
         if (not old_refs and not new_refs) or old_refs == new_refs:  # shared frozen references: compared by identity
             return
-        if len(new_refs) == len(old_refs) + 1 and new_refs[:-1] == old_refs:  # one reference added (an owner)
-            self._dependents.setdefault(new_refs[-1].uid, {})[key] = None  # a no-op if the uid was listed
+        added = appended_reference(old_refs, new_refs)  # an owner added: one index entry (a no-op if listed)
+        if added is not None:
+            self._dependents.setdefault(added.uid, {})[key] = None
             return
         old_uids = set(map(_uid, old_refs))
         new_uids = set(map(_uid, new_refs))

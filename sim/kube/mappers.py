@@ -10,7 +10,7 @@ from models.names import (
     KIND_VIRTUAL_MACHINE,
     LABEL_COMPUTE_INSTANCE,
 )
-from models.objects import KubeObject
+from models.objects import KubeObject, appended_reference
 from sim.kube.informer import CacheReader
 from sim.kube.manager import Mapper, WatchSpec
 from sim.kube.workqueue import QueueKey
@@ -78,19 +78,18 @@ def owners_of_kind(kind: str) -> Mapper:
         return found
 
     def _keys_from(last: tuple[KubeObject, tuple[QueueKey, ...]], obj: KubeObject) -> tuple[QueueKey, ...] | None:
-        """`obj`'s keys from the last object's, when its references are the same or one more; else None.
-        (The keys depend on the namespace and the references only; references are frozen, and shared between
-        versions, so the list comparisons are mostly identity checks.)"""
+        """`obj`'s keys from the last object's, when its references are the same or one more; else None
+        (the keys depend on the namespace and the references only)."""
         ns, refs = obj.metadata.namespace, obj.metadata.owner_references
         last_refs = last[0].metadata.owner_references
         if last[0].metadata.namespace != ns:
             return None
-        if len(refs) == len(last_refs) and refs == last_refs:
+        if refs == last_refs:
             return last[1]
-        if len(refs) == len(last_refs) + 1 and refs[:-1] == last_refs:
-            added = refs[-1]
-            return last[1] + ((ns, added.name),) if added.kind == kind else last[1]
-        return None
+        added = appended_reference(last_refs, refs)
+        if added is None:
+            return None
+        return last[1] + ((ns, added.name),) if added.kind == kind else last[1]
     return mapper
 
 

@@ -32,7 +32,7 @@ from sim.operator.hardened_launches import REQUEST_TIMEOUT_S, LaunchMark, Settle
 from sim.operator.provisioning import ProvisioningSteps
 from sim.operator.types import Co, ProvisioningProvider
 
-__all__ = ["LOOKUP_FAILED_REASON", "OUTCOME_BOUND_S", "START_BOUND_S", "UNSEEN_FAILURE_MESSAGE", "WaitSteps"]
+__all__ = ["OUTCOME_BOUND_S", "START_BOUND_S", "UNSEEN_FAILURE_MESSAGE", "WaitSteps"]
 
 # A launched create job shows within this (its first task adds the finalizer): EDA's launch delay, AAP's queue.
 START_BOUND_S = 120.0

@@ -82,49 +82,20 @@ class WorkQueue:
     # -- adds --------------------------------------------------------------------------------------
     def add(self, key: QueueKey, reason: str = "watch") -> None:
         """Queue `key` now (no-op if it is already queued; re-run once after `done` if it is being processed)."""
-        if self.shutting_down:
-            return
-        assert reason in REASONS, f"unknown enqueue reason {reason!r}"
-        # `_record` and `_add` inlined: a Tenant's change adds every one of its owners (1,000 at scale)
-        self.kernel.record(KeyEnqueued, self.manager, manager=self.manager, namespace=key[0], name=key[1],
-                           reason=reason, delay_s=0.0)
-        dirty = self._dirty
-        if key in dirty:
-            return
-        dirty[key] = None
-        if key in self._processing:
-            return
-        self._push(key)
+        self.add_all((key,), reason)
 
     def add_all(self, keys: Iterable[QueueKey], reason: str = "watch") -> None:
-        """`add` each key in turn (one watch delivery mapped to many keys): the same records, the same queue.
-
-        A Tenant's change maps to every one of its owners (1,000 at scale), so the loop builds each
-        `KeyEnqueued` positionally and appends it as `Kernel.record` does, without a call per key.
-        """
+        """`add` each key in turn, each recorded as `KeyEnqueued` (one watch delivery may map to many keys: a
+        Tenant's change to every one of its owners, 1,000 at scale, so each record is built positionally)."""
         assert reason in REASONS, f"unknown enqueue reason {reason!r}"
-        manager, dirty, processing = self.manager, self._dirty, self._processing
-        log, build = self.kernel.log, builder(KeyEnqueued)
+        manager, dirty, log, build = self.manager, self._dirty, self.kernel.log, builder(KeyEnqueued)
         now = float(self._env._now)
         for key in keys:
             if self.shutting_down:  # a handler of an earlier record may have crashed the manager
                 return
-            seq = log.count
-            event = build(seq, now, manager, manager, key[0], key[1], reason, 0.0)
-            log.count = seq + 1
-            if log.keep:
-                log.events.append(event)
-            handlers = log._dispatch.get(KeyEnqueued)
-            if handlers is None:
-                handlers = log._handlers(KeyEnqueued)
-            for h in handlers:
-                h(event)
-            if key in dirty:
-                continue
-            dirty[key] = None
-            if key in processing:
-                continue
-            self._push(key)
+            log.append(build(log.count, now, manager, manager, key[0], key[1], reason, 0.0))
+            if key not in dirty:
+                self._add(key)
 
     def add_after(self, key: QueueKey, delay_s: float, reason: str = "requeue_after") -> None:
         """Queue `key` after `delay_s` (at once if <= 0); an earlier pending timer for the key wins over a later one."""

@@ -23,7 +23,7 @@ from sim.kernel.effects import HttpResponse
 from sim.operator.aap_client import API_VERSION, AAPClient, Job, JobSummary, is_not_found
 from sim.operator.config import OperatorConfig
 from sim.operator.errors import GoError
-from sim.operator.hardened_launches import REQUEST_TIMEOUT_S, ask
+from sim.operator.hardened_launches import ask
 from sim.operator.types import Co
 
 __all__ = ["AAPJobs", "Lookup", "Observation", "Seen"]
@@ -69,8 +69,8 @@ class AAPJobs:
     def from_config(cls, config: OperatorConfig) -> AAPJobs:
         """AAP's URL, token and template names are configured in both provider modes (EDA runs the same templates).
 
-        Its requests get the hardened controller's deadline (F7)."""
-        return cls(AAPClient(config.aap_url, config.aap_token, min(config.aap_timeout_s, REQUEST_TIMEOUT_S)),
+        Every request goes through `read`, so it gets the hardened controller's deadline there (`bounded`, F7)."""
+        return cls(AAPClient(config.aap_url, config.aap_token, config.aap_timeout_s),
                    config.aap_provision_template, config.aap_deprovision_template)
 
     def created_since(self, instance: ComputeInstance, job_type: JobType, since_s: float) -> Co[list[JobSummary]]:

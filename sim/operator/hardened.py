@@ -36,12 +36,7 @@ from sim.operator.hardened_launches import (
     ask,
     drive,
 )
-from sim.operator.hardened_waits import (
-    OBSERVED_MESSAGE,
-    OUTCOME_BOUND_S,
-    UNSEEN_FAILURE_MESSAGE,
-    WaitSteps,
-)
+from sim.operator.hardened_waits import OBSERVED_MESSAGE, OUTCOME_BOUND_S, UNSEEN_FAILURE_MESSAGE, WaitSteps
 from sim.operator.reconciler import ComputeInstanceReconciler
 from sim.operator.types import Co, DeprovisionResult, ProvisioningProvider, ProvisionStatus, RateLimitError
 

@@ -10,6 +10,7 @@ search (and the shrinking) where it is; what was found so far is still grouped, 
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import itertools
 import multiprocessing
@@ -17,6 +18,7 @@ import signal
 import time  # determinism: ok — campaign budget, never part of a run
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from multiprocessing.pool import AsyncResult
 from typing import TextIO
 
 from sim.checks.coverage import Coverage
@@ -31,6 +33,7 @@ from sim.kernel.errors import SimError
 __all__ = ["Budget", "CampaignResult", "Progress", "Shard", "run_campaign", "shard_indices", "wall_clock"]
 
 DEFAULT_RUNS = 100
+IN_FLIGHT_PER_WORKER = 4  # runs queued per worker process, so none waits for the parent
 MIN_SHRINK_SHARE_S = 0.5  # below this a shrink is hardly more than its first reproduction
 Clock = Callable[[], float]
 
@@ -231,11 +234,16 @@ def _search(plan: CampaignPlan, budget: Budget, shard: Shard, workers: int, coll
                 break
         return
     with multiprocessing.Pool(workers, initializer=_init_worker, initargs=(plan,)) as pool:
-        while batch := list(itertools.islice(indices, workers * 4)):
-            for record in pool.imap(_work, batch):
-                collector.add(record)
-            if out_of_time():
-                break
+        # A sliding window of runs in flight, taken back in index order: a worker that finishes a run finds
+        # the next one queued (no barrier waiting for a batch's slowest run), and the results still reach the
+        # collector in the order one worker would give them. Out of time: nothing new is sent, and the runs
+        # already in flight are collected.
+        window: collections.deque[AsyncResult[RunRecord]] = collections.deque(
+            pool.apply_async(_work, (index,)) for index in itertools.islice(indices, workers * IN_FLIGHT_PER_WORKER))
+        while window:
+            collector.add(window.popleft().get())
+            if not out_of_time():
+                window.extend(pool.apply_async(_work, (index,)) for index in itertools.islice(indices, 1))
 
 
 _PLAN: CampaignPlan | None = None

@@ -51,6 +51,18 @@ def test_two_workers_merge_to_the_same_groups_as_one(eda_campaign: CampaignResul
     assert _table(run_campaign(ci_plan, ci_budget, workers=2)) == _table(eda_campaign)
 
 
+def test_two_workers_out_of_time_send_nothing_new_and_keep_the_runs_in_flight(ci_plan: CampaignPlan) -> None:
+    """The time budget is spent before the first run comes back: the runs already sent (a window of four per
+    worker) still arrive, in index order, and nothing more is sent — the endless, time-bounded campaign ends."""
+    ticks = iter(range(1_000_000))
+
+    def clock() -> float:  # every reading is one second later than the last
+        return float(next(ticks))
+
+    result = run_campaign(ci_plan, Budget(seconds=3), workers=2, clock=clock)
+    assert result.indices == list(range(result.runs)) and result.runs == 2 * 4
+
+
 def test_shard_one_and_two_of_two_cover_the_whole_campaign_once(eda_campaign: CampaignResult, ci_plan: CampaignPlan,
                                                                 ci_budget: Budget) -> None:
     first = run_campaign(ci_plan, ci_budget, shard=Shard(1, 2))

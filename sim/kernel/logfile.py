@@ -31,6 +31,7 @@ from sim.kernel.encoding import encode_event as encode_event
 from sim.kernel.encoding import encoder_for
 from sim.kernel.errors import SimError
 from sim.kernel.gc_tuning import fewer_collections
+from sim.kernel.registered import register_everything
 
 LOG_MAGIC = "osac-provisioning-sim"
 SCHEMA_VERSION = 1
@@ -256,6 +257,7 @@ class LogReader:
         self.count = 0
 
     def events(self) -> Iterator[Event]:
+        register_everything()
         p = self.path
         header: LogHeader | None = None
         digest = Digest()

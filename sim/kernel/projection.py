@@ -13,6 +13,7 @@ from sim.kernel.choice import Choice
 from sim.kernel.gc_tuning import fewer_collections
 from sim.kernel.log import EventLog
 from sim.kernel.logfile import LogHeader, LogReader, SavedLog, read_log
+from sim.kernel.registered import register_everything
 
 
 class Projection(Protocol):
@@ -45,6 +46,8 @@ def register_projection(name: str, factory: ProjectionFactory) -> None:
 
 
 def new_projections(names: Iterable[str] | None = None) -> dict[str, Projection]:
+    """A fresh projection of each name (every projection of the simulator by default)."""
+    register_everything()
     chosen = sorted(_REGISTRY) if names is None else sorted(names)
     return {n: _REGISTRY[n]() for n in chosen}
 

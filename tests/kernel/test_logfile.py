@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ from sim.kernel.errors import SimError
 from sim.kernel.kernel import Kernel
 from sim.kernel.logfile import LogFileError, LogHeader, digest_of, read_log, write_log
 from sim.kernel.projection import fold, replay, snapshot
+from sim.runner import run_scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,3 +340,20 @@ def test_an_edited_event_line_is_refused_with_what_is_wrong_in_it(saved: tuple[K
     lines[2] = edit(lines[2])
     write_lines(path, lines)
     expect_log_error(path, f"{path}:3", complaint)
+
+
+def test_a_fresh_process_reads_and_replays_a_saved_run_into_every_projection(tmp_path: Path) -> None:
+    """A library user reads a saved log in a new interpreter, without going through the CLI or the runner:
+    every event type is known and every projection is folded. (It used to refuse the log the same version
+    wrote — "unknown event type 'ManagerStarted'" — because only the runner's imports registered them.)"""
+    path = tmp_path / "lifecycle-aap.jsonl"
+    result = run_scenario("lifecycle-aap", seed=1, log_path=str(path))
+    code = ("import sys\n"
+            "from sim.kernel.logfile import read_log\n"
+            "from sim.kernel.projection import replay_stream\n"
+            "saved = read_log(sys.argv[1])\n"
+            "streamed = replay_stream(sys.argv[1])\n"
+            "print(len(saved.events), streamed.events, ' '.join(sorted(streamed.projections)))\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [str(len(result.events))] * 2 + ["aap", "cloud", "instances", "kube", "run"]

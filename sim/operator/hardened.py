@@ -21,6 +21,7 @@ from sim.kernel.errors import ApiTimeout, Conflict, NotFound, ServerError
 from sim.operator.aap_client import is_not_found
 from sim.operator.base import log
 from sim.operator.config import OperatorConfig
+from sim.operator.eda import EDAProvider
 from sim.operator.errors import errors_as
 from sim.operator.hardened_deletes import DeleteSteps
 from sim.operator.hardened_jobs import AAPJobs, Lookup, Observation, Seen
@@ -220,7 +221,8 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
         if hold > 0:
             return ReconcileResult(requeue_after_s=hold)
         answer = yield from drive(provider.trigger_provision(instance),
-                                  lambda: self.write_launch_mark(instance, JobType.PROVISION))
+                                  lambda: self.write_launch_mark(instance, JobType.PROVISION),
+                                  webhooks=isinstance(provider, EDAProvider))
         if answer.unanswered:
             return (yield from self.launch_unanswered(instance, JobType.PROVISION, answer))
         self.settle_launch_mark(instance, JobType.PROVISION, answer)
@@ -346,7 +348,8 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
             return ReconcileResult(requeue_after_s=hold)
         answer: Answer[DeprovisionResult] = Answer()
         yield from drive(provider.trigger_deprovision(instance), lambda: self.before_delete_launch(instance, answer),
-                         answer, lambda: self.keep_provision_end(instance, answer))
+                         answer, lambda: self.keep_provision_end(instance, answer),
+                         webhooks=isinstance(provider, EDAProvider))
         if answer.error is not None or answer.unanswered:
             yield from self.record_provision_end(instance, answer.reads, ask=False)
         if answer.unanswered:

@@ -149,20 +149,23 @@ def sent_unanswered(error: BaseException) -> bool:
 
 
 def bounded(effect: Effect) -> Effect:
-    """F7: every request of a provider call — an AAP read, launch or cancel — gets the hardened deadline instead of the
-    AAP client's 30 s (an EDA webhook has 10 s already, §10.1). A launch whose answer is lost is looked up at once, so
-    waiting longer for its answer only holds the only worker."""
+    """F7: every request to AAP's REST API — a read, launch or cancel — gets the hardened deadline instead of the AAP
+    client's 30 s. A launch whose answer is lost is looked up at once, so waiting longer for its answer only holds the
+    only worker. (An EDA webhook is not bounded here: it keeps the configured `webhook_timeout_s`, see `drive`.)"""
     if isinstance(effect, HttpRequest) and effect.timeout_s > REQUEST_TIMEOUT_S:
         return dataclasses.replace(effect, timeout_s=REQUEST_TIMEOUT_S)
     return effect
 
 
 def drive(call: Co[T], before_launch: Callable[[], Co[None]] | None = None,
-          answer: Answer[T] | None = None, after_read: Callable[[], Co[None]] | None = None) -> Co[Answer[T]]:
+          answer: Answer[T] | None = None, after_read: Callable[[], Co[None]] | None = None, *,
+          webhooks: bool = False) -> Co[Answer[T]]:
     """Run a provider call to its answer (into `answer`, if given); run `before_launch` right before its launch
     request goes out, and `after_read` after each GET it answered. What every GET answered is kept, whatever the
     call's outcome: the AAP provider's readiness check reads the provision job's end (§11.4) and drops it when
-    the launch after it fails. Its requests get the hardened deadline (`bounded`): the only worker waits them out."""
+    the launch after it fails. Its requests get the hardened deadline (`bounded`): the only worker waits them out —
+    unless they are EDA webhooks (`webhooks`, an EDA provider's trigger), which keep the configured timeout: the
+    deadline is F7's fix of AAP's 30 s, not a change of the webhook client's setting."""
     answer = Answer() if answer is None else answer
     value: Any = None
     thrown: BaseException | None = None
@@ -181,7 +184,7 @@ def drive(call: Co[T], before_launch: Callable[[], Co[None]] | None = None,
         answer.launched = answer.launched or launch
         value, thrown = None, None
         try:
-            value = yield bounded(effect)
+            value = yield (effect if webhooks else bounded(effect))
         except (ApiError, TransportError) as exc:  # what the runtime throws into a coroutine
             thrown = exc
             answer.unanswered = answer.unanswered or (launch and sent_unanswered(exc))

@@ -21,10 +21,12 @@ VM = "vm-1"
 
 def run_story(story: Story, controller: str, *, provider: str = "aap", seed: int = 1, until: float = 1500.0,
               backends: BackendConfig | None = None, api: ApiSettings | None = None,
-              minimum_request_interval_s: float = 0.0) -> tuple[World, list[Violation]]:
-    """Run `story` under `controller`; return the world and every violation of every property."""
-    operator = OperatorConfig(provider=provider,  # type: ignore[arg-type]
-                              minimum_request_interval_s=minimum_request_interval_s)
+              minimum_request_interval_s: float = 0.0,
+              operator: OperatorConfig | None = None) -> tuple[World, list[Violation]]:
+    """Run `story` under `controller`; return the world and every violation of every property. A whole `operator`
+    config, if given, replaces the one `provider` and `minimum_request_interval_s` make."""
+    operator = operator or OperatorConfig(provider=provider,  # type: ignore[arg-type]
+                                          minimum_request_interval_s=minimum_request_interval_s)
     config = WorldConfig(operator=operator, backends=backends or BackendConfig(), api=api or ApiSettings(),
                          controller=controller)
     world = World(config, SeededChoiceSource(seed))

@@ -32,7 +32,8 @@ from sim.operator.hardened_launches import REQUEST_TIMEOUT_S, LaunchMark, Settle
 from sim.operator.provisioning import ProvisioningSteps
 from sim.operator.types import Co, ProvisioningProvider
 
-__all__ = ["OUTCOME_BOUND_S", "START_BOUND_S", "UNSEEN_FAILURE_MESSAGE", "WaitSteps"]
+__all__ = ["ABANDONED_DELETING_MESSAGE", "ABANDONED_MESSAGE", "OUTCOME_BOUND_S", "START_BOUND_S",
+           "UNSEEN_FAILURE_MESSAGE", "WaitSteps"]
 
 # A launched create job shows within this (its first task adds the finalizer): EDA's launch delay, AAP's queue.
 START_BOUND_S = 120.0
@@ -40,6 +41,9 @@ START_BOUND_S = 120.0
 OUTCOME_BOUND_S = 720.0
 ABANDONED_MESSAGE = ("Failed: the answer to this webhook was lost (operator restart or timeout) and its job showed no "
                      "effect on the CR within the bound; sent again")
+# The same, found while the CR is being deleted: nothing is sent again (a create webhook for a CR on its way out).
+ABANDONED_DELETING_MESSAGE = ("Failed: the answer to this webhook was lost (operator restart or timeout) and its job "
+                              "showed no effect on the CR within the bound; not sent again: the CR is being deleted")
 ADOPTED_MESSAGE = "Adopted: launched before an operator restart or a lost answer, found by its effects on the CR"
 LOOKED_UP_MESSAGE = ("Adopted: launched before an operator restart or a lost answer, found in AAP's job list by the "
                      "instance's uid")
@@ -213,16 +217,16 @@ class WaitSteps(ProvisioningSteps):
         result = yield from self.trigger_deprovision(instance, provider)
         return self.poll_requeue() if result is None else result
 
-    def abandon(self, instance: ComputeInstance, mark: LaunchMark) -> None:
-        """Give up on an unseen launch; an EDA provision launch (whose record is an invented id) is recorded Failed.
+    def abandon(self, instance: ComputeInstance, mark: LaunchMark, message: str = ABANDONED_MESSAGE) -> None:
+        """Give up on an unseen launch; an EDA provision launch (whose record is an invented id) is recorded Failed,
+        with `message` (whether it is sent again).
 
         An abandoned delete launch is not recorded: a Failed entry without blockDeletionOnFailure would be the
         latest, terminal deprovision job, and §7 step 4 would let the CR go without any delete job having run.
         """
         if mark.recorded_by_us and mark.job_type is JobType.PROVISION:
             job_id = generate_eda_job_id(instance.status.jobs)
-            self.append_job(instance, JobRecord(job_id, mark.job_type, mark.since_s, JobState.FAILED,
-                                                ABANDONED_MESSAGE))
+            self.append_job(instance, JobRecord(job_id, mark.job_type, mark.since_s, JobState.FAILED, message))
         mark.settle(instance.status, Settled.ABANDONED)
 
     def provision_outcome_unknown(self, instance: ComputeInstance, provider: ProvisioningProvider) -> Co[str]:
@@ -315,5 +319,5 @@ class WaitSteps(ProvisioningSteps):
             return LOOKUP_FAILED_REASON
         if now - mark.since_s < self.evidence_bound_s(instance, mark, lookup):
             return "a provision launch whose answer was lost may have started a create job"
-        self.abandon(instance, mark)
+        self.abandon(instance, mark, ABANDONED_DELETING_MESSAGE)
         return "recording a provision launch whose job never showed"

@@ -354,6 +354,7 @@ def test_a_fresh_process_reads_and_replays_a_saved_run_into_every_projection(tmp
             "saved = read_log(sys.argv[1])\n"
             "streamed = replay_stream(sys.argv[1])\n"
             "print(len(saved.events), streamed.events, ' '.join(sorted(streamed.projections)))\n")
-    proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=False)
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=False,
+                          cwd=Path(__file__).resolve().parents[2])  # this checkout's `sim`, not another install
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == [str(len(result.events))] * 2 + ["aap", "cloud", "instances", "kube", "run"]

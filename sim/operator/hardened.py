@@ -23,7 +23,7 @@ from sim.operator.base import log
 from sim.operator.config import OperatorConfig
 from sim.operator.eda import EDAProvider
 from sim.operator.errors import errors_as
-from sim.operator.hardened_deletes import DeleteSteps
+from sim.operator.hardened_deletes import ENDING_REQUEUE_S, DeleteSteps
 from sim.operator.hardened_jobs import AAPJobs, Lookup, Observation, Seen
 from sim.operator.hardened_launches import (
     REASON_IN_FLIGHT,
@@ -369,16 +369,24 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
         API (F14): a failed or canceled one is recorded so at once, with blockDeletionOnFailure, as AAP's
         would be. Only when AAP shows nothing is it given the playbook's own bound (`OUTCOME_BOUND_S`). An end a
         poll of this process showed answers a 404 (the job purged after the status write recording that end failed).
+        F18: a success read from the finalizer releases the CR only once AAP no longer lists the job running.
         """
         if latest.state.is_terminal:
-            return self.finished_deprovision(latest.state, latest.block_deletion_on_failure)
-        polled = yield from ask(lambda: provider.get_deprovision_status(instance, latest.job_id))
-        answer = self.seen_ends.through(instance, latest.job_id, polled)
-        if is_not_found(answer.error):
-            result = self.deprovision_by_finalizer(instance, latest)
+            result = self.finished_deprovision(latest.state, latest.block_deletion_on_failure)
         else:
-            result = yield from super().poll_deprovision_job(instance, Answered(provider, answer), latest)
-        return (yield from self.settle_unseen_deprovision(instance, provider, latest, result))
+            polled = yield from ask(lambda: provider.get_deprovision_status(instance, latest.job_id))
+            answer = self.seen_ends.through(instance, latest.job_id, polled)
+            if is_not_found(answer.error):
+                result = self.deprovision_by_finalizer(instance, latest)
+            else:
+                result = yield from super().poll_deprovision_job(instance, Answered(provider, answer), latest)
+            result = yield from self.settle_unseen_deprovision(instance, provider, latest, result)
+        if result == ReconcileResult() and (yield from self.delete_job_still_running(instance, latest)):
+            # F18: the CR would go, and its name be free, while the delete job that removed its finalizer still runs.
+            yield log("The delete playbook removed the finalizer, but AAP lists its job running: keeping the base "
+                      "finalizer until it ends", jobID=latest.job_id)
+            return ReconcileResult(requeue_after_s=ENDING_REQUEUE_S)
+        return result
 
     # -- helpers (not overrides) ------------------------------------------------------------------------
     def launch_unanswered(self, instance: ComputeInstance, job_type: JobType,

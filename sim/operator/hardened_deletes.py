@@ -18,7 +18,7 @@ from sim.operator.hardened_waits import OBSERVED_MESSAGE, OUTCOME_BOUND_S, START
 from sim.operator.provisioning import ProvisioningSteps
 from sim.operator.types import Co, ProvisioningProvider
 
-__all__ = ["DeleteSteps"]
+__all__ = ["ENDING_REQUEUE_S", "DeleteSteps"]
 
 FINALIZER_GONE_MESSAGE = "Succeeded: the delete playbook removed the computeinstance-aap finalizer"
 FINALIZER_KEPT_MESSAGE = "Failed: AAP purged the job before its end was seen, and the finalizer is still there"
@@ -27,6 +27,9 @@ UNLISTED_MESSAGE = ("Failed: AAP lists no job of this delete launch (it never st
                     "the computeinstance-aap finalizer is still there; deletion is blocked for a human to look")
 UNSEEN_END_MESSAGE = (f"Failed: the computeinstance-aap finalizer is still there {OUTCOME_BOUND_S:g} s after the "
                       "launch, so the delete playbook did not complete; deletion is blocked for a human to look")
+
+
+ENDING_REQUEUE_S = 1.0  # a delete job ends as soon as its last task's request is answered: look again soon
 
 
 class DeleteSteps(ProvisioningSteps):
@@ -73,3 +76,22 @@ class DeleteSteps(ProvisioningSteps):
         self.update_job(instance, entry.with_changes(state=JobState.FAILED, block_deletion_on_failure=True,
                                                      message=UNLISTED_MESSAGE if unlisted else UNSEEN_END_MESSAGE))
         return self.poll_requeue()
+
+    def delete_job_still_running(self, instance: ComputeInstance, latest: JobRecord) -> Co[bool]:
+        """F18 (`no-deprovision-during-provision`, swarm seed 63534): whether AAP still lists as running the delete job
+        of an EDA entry recorded Succeeded because its finalizer is gone, within the playbook's bound.
+
+        The EDA provider takes the removal of `computeinstance-aap`, the delete playbook's last task, for the job's
+        success (§10.3). But the job runs until that task's request is answered, and a patch whose answer is lost
+        keeps it running for the client's timeout after the finalizer is gone. Releasing the CR at once lets the
+        user re-create the name and the new CR's create job start while the old delete job still runs (a playbook
+        acts by name). AAP's job API (F14) tells when it has ended; whatever it shows then (a failed patch step
+        included), the finalizer says the deprovisioning was done. Unreadable, absent or purged: not held."""
+        entry = find_job_by_id(instance.status.jobs, latest.job_id) or latest
+        if not is_eda_job_id(entry.job_id) or entry.state is not JobState.SUCCEEDED or aap_finalizer(instance):
+            return False
+        now = yield Now()
+        if now - entry.timestamp >= OUTCOME_BOUND_S:
+            return False
+        seen = yield from self.aap_jobs.observe(instance, entry)
+        return seen.seen is Seen.ACTIVE

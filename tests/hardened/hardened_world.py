@@ -10,7 +10,7 @@ import simpy
 from models.jobs import JobType
 from sim.backends.config import BackendConfig
 from sim.checks import CheckRun, Violation
-from sim.kernel.choice import Dist, SeededChoiceSource
+from sim.kernel.choice import ChoiceSource, Dist, SeededChoiceSource
 from sim.kernel.http import HttpRequested
 from sim.operator.config import OperatorConfig
 from sim.world import ApiSettings, World, WorldConfig
@@ -21,15 +21,16 @@ VM = "vm-1"
 
 def run_story(story: Story, controller: str, *, provider: str = "aap", seed: int = 1, until: float = 1500.0,
               backends: BackendConfig | None = None, api: ApiSettings | None = None,
-              minimum_request_interval_s: float = 0.0,
-              operator: OperatorConfig | None = None) -> tuple[World, list[Violation]]:
+              minimum_request_interval_s: float = 0.0, operator: OperatorConfig | None = None,
+              choices: ChoiceSource | None = None) -> tuple[World, list[Violation]]:
     """Run `story` under `controller`; return the world and every violation of every property. A whole `operator`
-    config, if given, replaces the one `provider` and `minimum_request_interval_s` make."""
+    config, if given, replaces the one `provider` and `minimum_request_interval_s` make; `choices`, if given,
+    replaces the seeded choice source."""
     operator = operator or OperatorConfig(provider=provider,  # type: ignore[arg-type]
                                           minimum_request_interval_s=minimum_request_interval_s)
     config = WorldConfig(operator=operator, backends=backends or BackendConfig(), api=api or ApiSettings(),
                          controller=controller)
-    world = World(config, SeededChoiceSource(seed))
+    world = World(config, choices or SeededChoiceSource(seed))
     checks = CheckRun()
     world.kernel.log.subscribe(checks.apply)
     world.start()

@@ -18,6 +18,7 @@ import pytest
 from models.jobs import JobRecord
 from models.objects import ComputeInstance
 from sim.kernel.effects import Effect, HttpRequest, ReconcileResult
+from sim.operator.hardened_deletes import DeleteSteps
 from sim.operator.hardened_jobs import AAPJobs, Observation
 from sim.operator.hardened_launches import Answer, bounded, drive
 from sim.operator.hardened_waits import WaitSteps
@@ -119,6 +120,8 @@ BROKE: dict[str, tuple[str, bool]] = {
     "eda-delete-then-manual-while-create-job-pending": ("no-leak-on-removal", False),
     "aap-create-pending-then-manual-then-delete": ("no-leak-on-removal", True),
     "eda-create-unlisted-then-manual-delete-recreate": ("one-active-provision", True),
+    # F18: the CR goes only once AAP no longer lists the EDA delete job that removed its finalizer (swarm seed 63534).
+    "eda-delete-last-patch-answer-lost-then-recreated": ("no-deprovision-during-provision", False),
 }
 
 # Runs where an environment fault (an unanswered poll, a duplicated EDA delivery) still breaks the same property,
@@ -195,6 +198,12 @@ def remove_at_once(self: WaitSteps, instance: ComputeInstance, seen: Observation
     yield  # pragma: no cover - makes this a generator; never reached
 
 
+def never_running(self: DeleteSteps, instance: ComputeInstance, latest: JobRecord) -> Co[bool]:
+    """`DeleteSteps.delete_job_still_running` before F18's fix: a success read from the finalizer released the CR."""
+    return False
+    yield  # pragma: no cover - makes this a generator; never reached
+
+
 PUT_BACK: dict[str, tuple[str, str, Callable[..., Any]]] = {
     "aap-create-launch-lookup-unanswered-worker-held": ("sim.operator.hardened_jobs", "ask", ask_once),
     "aap-create-job-ends-after-switch-to-eda-read-unanswered":
@@ -209,6 +218,8 @@ PUT_BACK: dict[str, tuple[str, str, Callable[..., Any]]] = {
         ("sim.operator.hardened_waits.WaitSteps", "manual_removal_waits", remove_at_once),
     "eda-create-unlisted-then-manual-delete-recreate":
         ("sim.operator.hardened_waits.WaitSteps", "manual_removal_waits", remove_at_once),
+    "eda-delete-last-patch-answer-lost-then-recreated":
+        ("sim.operator.hardened_deletes.DeleteSteps", "delete_job_still_running", never_running),
 }
 
 

@@ -52,7 +52,7 @@ MANUAL_SEEN_MESSAGE = "Seen in AAP while the instance is managed by hand (the op
 
 
 class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceReconciler):
-    """The reference reconciler with eleven overrides, each fixing findings of the simulator (docs/findings.md)."""
+    """The reference reconciler with twelve overrides, each fixing findings of the simulator (docs/findings.md)."""
 
     name = "hardened"
 
@@ -139,6 +139,31 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
                 yield Sleep(min(STATUS_WRITE_MAX_DELAY_S, self.retry_delay_s() * 2 ** (attempt - 1)))
 
     # -- the tenant dependency --------------------------------------------------------------------------
+    def handle_update(self, instance: ComputeInstance) -> Co[ReconcileResult]:
+        """Fixes F19 (`jobs-recorded`, swarm seeds 73586, 73736, 74849): a provision launch in flight is looked up in
+        AAP's job list even when the reconcile ends before provisioning.
+
+        §4 step 4 ends the reconcile without a requeue while the Tenant is not Ready (§2.8). A launch whose record was
+        lost (the operator crashed during the status write that would have recorded it) is settled only on the way
+        to provisioning (`settle_orphan_provision`). So while the Tenant is not Ready nobody asks AAP for its job, and
+        AAP may purge the job, its end with it, before the Tenant is Ready: it is never recorded. Here, when the
+        reconcile ends with nothing to requeue and such a launch is in flight, its job is looked up and recorded if
+        listed (as under `manual`: never launched again from here), and the reconcile comes back while the job may
+        still show: a poll interval later, sooner after a failed lookup. Everything else is the reference's.
+        """
+        result = yield from super().handle_update(instance)
+        mark = LaunchMark.read(instance.status, JobType.PROVISION)
+        if result != ReconcileResult() or mark is None or not mark.in_flight or self.provider is None:
+            return result
+        yield log("Looking up a provision launch in flight before the reconcile ends", since=mark.since_s)
+        lookup = yield from self.record_orphan_only(instance, mark)
+        now = yield Now()
+        if lookup is Lookup.FOUND:
+            return result
+        if self.lookup_pending(mark, lookup, now):
+            return self.lookup_requeue()
+        return self.poll_requeue() if now - mark.since_s < self.evidence_bound_s(instance, mark, lookup) else result
+
     def ensure_tenant(self, instance: ComputeInstance) -> Co[GenericObject | None]:
         """Fixes F16 (a CI that does not own a re-created Tenant waits for it and is never woken).
 

@@ -122,6 +122,8 @@ BROKE: dict[str, tuple[str, bool]] = {
     "eda-create-unlisted-then-manual-delete-recreate": ("one-active-provision", True),
     # F18: the CR goes only once AAP no longer lists the EDA delete job that removed its finalizer (swarm seed 63534).
     "eda-delete-last-patch-answer-lost-then-recreated": ("no-deprovision-during-provision", False),
+    # F19: a launch in flight is looked up even when the reconcile ends at a Tenant not Ready (swarm seed 73736).
+    "aap-launch-record-lost-in-crash-while-tenant-not-ready": ("jobs-recorded", True),
 }
 
 # Runs where an environment fault (an unanswered poll, a duplicated EDA delivery) still breaks the same property,

@@ -75,6 +75,8 @@ def second_instance_later(w: World) -> Generator[simpy.Event, Any, None]:
 
 PURGED_AT_ONCE = BackendConfig(aap_purge_age_s=0.0)
 TENANT_RECREATED = str(Path(__file__).parent / "regressions" / "tenant-recreated-while-terminating.toml")
+LAUNCH_RECORD_LOST_TENANT_NOT_READY = str(Path(__file__).parent / "regressions" /
+                                          "aap-launch-record-lost-in-crash-while-tenant-not-ready.toml")
 
 CASES: dict[str, Case] = {
     "reconcile, F1 stale cache: a second delete job": Case(
@@ -136,6 +138,9 @@ CASES: dict[str, Case] = {
         frozenset({"deletion-completes"}), scenario="switch-eda-to-aap-mid-deprovision"),
     "poll_deprovision_job, F11 EDA never reports a failed delete playbook": Case(
         frozenset({"deletion-completes"}), story=fail_next(JobType.DEPROVISION), provider="eda"),
+    "handle_update, F19 a launch whose record was lost while the Tenant is not Ready": Case(
+        frozenset({"jobs-recorded"}),
+        scenario=LAUNCH_RECORD_LOST_TENANT_NOT_READY),
 }
 
 
@@ -145,14 +150,13 @@ NEEDED_BY: dict[str, str] = {
     "reconcile": "reconcile, F1 stale cache: decisions during an informer lag spike",
     "ensure_tenant": "ensure_tenant, F16 a CI that does not own a re-created Tenant is never woken",
     "handle_provisioning": "handle_provisioning, F6 a spec change gets no new provision job",
-    "handle_configuration_applied":
-        "handle_configuration_applied, F3 an EDA job that ended before the restarted operator looked",
     "trigger_provision": "trigger_provision, F12 a failed trigger and its retry in the same second",
     "poll_provision_job": "poll_provision_job, F7 a provision job purged before its end was seen",
     "handle_delete": "handle_delete, F13 a deletion left to a human, then given back",
     "handle_deprovisioning": "handle_deprovisioning, F2 the EDA delete webhook while the create job runs",
     "trigger_deprovision": "trigger_deprovision, F3 operator restart while the EDA delete webhook is in flight",
     "poll_deprovision_job": "poll_deprovision_job, F8 AAP polls the EDA delete job by its invented id",
+    "handle_update": "handle_update, F19 a launch whose record was lost while the Tenant is not Ready",
 }
 
 
@@ -175,8 +179,11 @@ def test_the_reference_shows_the_finding_and_hardened_does_not(name: str) -> Non
 
 # Overrides whose findings other overrides now fix as well: since the AAP job lookup (and the effect-based
 # adoption of EDA launches) records the job of a launch whose status write was lost, putting the status
-# write retry back shows no finding on any case (it still spares the lookup and the wait).
-COVERED_BY_OTHERS = {"update_status_with_retry"}
+# write retry back shows no finding on any case (it still spares the lookup and the wait). Since F19,
+# `handle_update` looks up a launch still in flight whenever a reconcile ends with nothing to requeue, which
+# is also where the reference's `handle_configuration_applied` leaves F3's ended EDA job: that override now
+# settles it one step earlier, from the same lookup and effects.
+COVERED_BY_OTHERS = {"update_status_with_retry", "handle_configuration_applied"}
 
 
 def test_every_override_is_listed_with_a_case_it_alone_fixes() -> None:

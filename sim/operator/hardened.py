@@ -140,8 +140,8 @@ class HardenedComputeInstanceReconciler(DeleteSteps, WaitSteps, ComputeInstanceR
 
     # -- the tenant dependency --------------------------------------------------------------------------
     def handle_update(self, instance: ComputeInstance) -> Co[ReconcileResult]:
-        """Fixes F19 (`jobs-recorded`, swarm seeds 73586, 73736, 74849): a provision launch in flight is looked up in
-        AAP's job list even when the reconcile ends before provisioning.
+        """Fixes F19 (`jobs-recorded`, swarm seeds 73586, 73736): a provision launch in flight is looked up in AAP's
+        job list even when the reconcile ends before provisioning.
 
         §4 step 4 ends the reconcile without a requeue while the Tenant is not Ready (§2.8). A launch whose record was
         lost (the operator crashed during the status write that would have recorded it) is settled only on the way

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import pytest
 import simpy
-from hardened_world import VM, properties, run_story
+from hardened_world import VM, answering, properties, run_story
 
 from sim.backends.config import BackendConfig
 from sim.kernel.choice import Dist, SeededChoiceSource
@@ -69,9 +69,5 @@ def test_hardened_releases_the_cr_only_once_the_delete_job_has_ended() -> None:
 
 
 def test_without_the_wait_hardened_breaks_the_property_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    def never_running(self: DeleteSteps, *args: Any) -> Generator[Any, Any, bool]:
-        return False
-        yield  # pragma: no cover - makes this a generator; never reached
-
-    monkeypatch.setattr(DeleteSteps, "delete_job_still_running", never_running)
+    monkeypatch.setattr(DeleteSteps, "delete_job_still_running", answering(False))
     assert PROPERTY in run("hardened")

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from hardened_world import answering
 
 from models.jobs import JobRecord
 from models.objects import ComputeInstance
 from sim.kernel.effects import Effect, HttpRequest, ReconcileResult
-from sim.operator.hardened_deletes import DeleteSteps
 from sim.operator.hardened_jobs import AAPJobs, Observation
 from sim.operator.hardened_launches import Answer, bounded, drive
 from sim.operator.hardened_waits import WaitSteps
@@ -194,18 +194,9 @@ def requeue_after_poll_interval(self: WaitSteps) -> ReconcileResult:
     return self.poll_requeue()
 
 
-def remove_at_once(self: WaitSteps, instance: ComputeInstance, seen: Observation | None) -> Co[str]:
-    """`WaitSteps.manual_removal_waits` before F17's fix: under `manual` the base finalizer went at once (§2.6)."""
-    return ""
-    yield  # pragma: no cover - makes this a generator; never reached
-
-
-def never_running(self: DeleteSteps, instance: ComputeInstance, latest: JobRecord) -> Co[bool]:
-    """`DeleteSteps.delete_job_still_running` before F18's fix: a success read from the finalizer released the CR."""
-    return False
-    yield  # pragma: no cover - makes this a generator; never reached
-
-
+# `manual_removal_waits` before F17's fix: under `manual` the base finalizer went at once (§2.6);
+# `delete_job_still_running` before F18's: a success read from the finalizer released the CR.
+REMOVE_AT_ONCE = ("sim.operator.hardened_waits.WaitSteps", "manual_removal_waits", answering(""))
 PUT_BACK: dict[str, tuple[str, str, Callable[..., Any]]] = {
     "aap-create-launch-lookup-unanswered-worker-held": ("sim.operator.hardened_jobs", "ask", ask_once),
     "aap-create-job-ends-after-switch-to-eda-read-unanswered":
@@ -214,14 +205,11 @@ PUT_BACK: dict[str, tuple[str, str, Callable[..., Any]]] = {
         ("sim.operator.hardened_waits.WaitSteps", "lookup_requeue", requeue_after_poll_interval),
     "aap-create-launch-lost-then-worker-held-by-another-launch":
         ("sim.operator.hardened_launches", "bounded", bound_reads_only),
-    "eda-delete-then-manual-while-create-job-pending":
-        ("sim.operator.hardened_waits.WaitSteps", "manual_removal_waits", remove_at_once),
-    "aap-create-pending-then-manual-then-delete":
-        ("sim.operator.hardened_waits.WaitSteps", "manual_removal_waits", remove_at_once),
-    "eda-create-unlisted-then-manual-delete-recreate":
-        ("sim.operator.hardened_waits.WaitSteps", "manual_removal_waits", remove_at_once),
+    "eda-delete-then-manual-while-create-job-pending": REMOVE_AT_ONCE,
+    "aap-create-pending-then-manual-then-delete": REMOVE_AT_ONCE,
+    "eda-create-unlisted-then-manual-delete-recreate": REMOVE_AT_ONCE,
     "eda-delete-last-patch-answer-lost-then-recreated":
-        ("sim.operator.hardened_deletes.DeleteSteps", "delete_job_still_running", never_running),
+        ("sim.operator.hardened_deletes.DeleteSteps", "delete_job_still_running", answering(False)),
 }
 
 
